@@ -1,0 +1,372 @@
+"""A tiny expression language: each scoring rule is written once, evaluated in Python, rendered as a formula.
+
+A rule is a tree of ``Expr`` nodes over named inputs (``Ref``). ``evaluate(expr, env)`` computes it in
+``Decimal`` with spreadsheet semantics (blank counts as 0 in arithmetic and equals ""; text is not a
+number; ``ROUND`` is half-up after rounding to 15 significant digits, as LibreOffice and Excel do on
+binary doubles). ``render(expr, refs)`` writes the same tree as an Excel/WPS/LibreOffice formula using only
+functions every one of them has (IF, AND, OR, NOT, ISNUMBER, MIN, MAX, ROUND, SUM, SUMPRODUCT).
+
+Only what the rules need is here; anything else raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal
+
+Value = Decimal | str | None | bool
+
+
+class Expr:
+    """Base node. Arithmetic operators build new nodes; comparisons use ``ge``/``le``/``eq``/…"""
+
+    def __add__(self, other: Operand) -> Expr:
+        return BinOp("+", self, lift(other))
+
+    def __radd__(self, other: Operand) -> Expr:
+        return BinOp("+", lift(other), self)
+
+    def __sub__(self, other: Operand) -> Expr:
+        return BinOp("-", self, lift(other))
+
+    def __rsub__(self, other: Operand) -> Expr:
+        return BinOp("-", lift(other), self)
+
+    def __mul__(self, other: Operand) -> Expr:
+        return BinOp("*", self, lift(other))
+
+    def __rmul__(self, other: Operand) -> Expr:
+        return BinOp("*", lift(other), self)
+
+    def __truediv__(self, other: Operand) -> Expr:
+        return BinOp("/", self, lift(other))
+
+    def __rtruediv__(self, other: Operand) -> Expr:
+        return BinOp("/", lift(other), self)
+
+    def ge(self, other: Operand) -> Expr:
+        return Cmp(">=", self, lift(other))
+
+    def gt(self, other: Operand) -> Expr:
+        return Cmp(">", self, lift(other))
+
+    def le(self, other: Operand) -> Expr:
+        return Cmp("<=", self, lift(other))
+
+    def lt(self, other: Operand) -> Expr:
+        return Cmp("<", self, lift(other))
+
+    def eq(self, other: Operand) -> Expr:
+        return Cmp("=", self, lift(other))
+
+    def ne(self, other: Operand) -> Expr:
+        return Cmp("<>", self, lift(other))
+
+    def isin(self, options: Sequence[str]) -> Expr:
+        """True when the value equals one of ``options`` (rendered as OR(x="a",x="b",…))."""
+        return Or(*(self.eq(o) for o in options))
+
+
+Operand = Expr | Decimal | int | str
+
+
+@dataclass(frozen=True, eq=False)
+class Const(Expr):
+    value: Decimal | str
+
+
+@dataclass(frozen=True, eq=False)
+class Ref(Expr):
+    """A named input: one cell (a scalar) or, for ``Sum``/``SumProduct``, a column range (a list)."""
+
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class Cmp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class If(Expr):
+    cond: Expr
+    then: Expr
+    orelse: Expr
+
+    def __init__(self, cond: Expr, then: Operand, orelse: Operand) -> None:
+        object.__setattr__(self, "cond", cond)
+        object.__setattr__(self, "then", lift(then))
+        object.__setattr__(self, "orelse", lift(orelse))
+
+
+@dataclass(frozen=True, eq=False)
+class Func(Expr):
+    """A spreadsheet function applied to arguments."""
+
+    name: str
+    args: tuple[Expr, ...]
+
+
+def lift(x: Operand) -> Expr:
+    if isinstance(x, Expr):
+        return x
+    if isinstance(x, bool):
+        raise TypeError("use And/Or for booleans")
+    if isinstance(x, int):
+        return Const(Decimal(x))
+    if isinstance(x, Decimal | str):
+        return Const(x)
+    raise TypeError(f"cannot lift {x!r}")
+
+
+def _flat(name: str, args: tuple[Expr, ...]) -> tuple[Expr, ...]:
+    out: list[Expr] = []
+    for a in args:
+        out.extend(a.args if isinstance(a, Func) and a.name == name else (a,))
+    return tuple(out)
+
+
+def And(*args: Expr) -> Expr:
+    return Func("AND", _flat("AND", args))
+
+
+def Or(*args: Expr) -> Expr:
+    return Func("OR", _flat("OR", args))
+
+
+def Not(arg: Expr) -> Expr:
+    return Func("NOT", (arg,))
+
+
+def IsNumber(arg: Expr) -> Expr:
+    return Func("ISNUMBER", (arg,))
+
+
+def Min(*args: Operand) -> Expr:
+    return Func("MIN", tuple(lift(a) for a in args))
+
+
+def Max(*args: Operand) -> Expr:
+    return Func("MAX", tuple(lift(a) for a in args))
+
+
+def Round(arg: Operand, digits: int = 2) -> Expr:
+    return Func("ROUND", (lift(arg), Const(Decimal(digits))))
+
+
+def Sum(arg: Ref) -> Expr:
+    """SUM over a column range: numbers only, text and blanks ignored."""
+    return Func("SUM", (arg,))
+
+
+def SumIf(criteria: Ref, value: Operand, values: Ref) -> Expr:
+    """SUMIF over two column ranges of equal length: sum ``values`` where ``criteria`` equals ``value``."""
+    return Func("SUMIF", (criteria, lift(value), values))
+
+
+BLANK = Const("")
+
+
+# ---------------------------------------------------------------------------------------- evaluation
+
+
+class FormulaError(ValueError):
+    """The spreadsheet would show an error value (#VALUE!, #DIV/0!): a rule that is not guarded."""
+
+
+_CTX = Context(prec=34)
+
+
+def round_half_up(x: Decimal, digits: int = 2) -> Decimal:
+    """Round as a spreadsheet does: to 15 significant digits first, then half-up to ``digits``.
+
+    Source: ground-notes.md ("Rounding to 15 significant digits, then half-up with Decimal, matched
+    LibreOffice in every case tried"); official-rules.md §3 (round half-up to 2 decimals per indicator).
+    """
+    if x.is_zero():
+        return Decimal(0).quantize(Decimal(1).scaleb(-digits))
+    exp = x.adjusted() - 14
+    x15 = x.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_UP, context=_CTX)
+    return x15.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_CTX)
+
+
+def _num(v: Value) -> Decimal:
+    """A value used in arithmetic, as the spreadsheet sees it."""
+    if v is None:
+        return Decimal(0)
+    if isinstance(v, bool):
+        return Decimal(int(v))
+    if isinstance(v, Decimal):
+        return v
+    if v == "":
+        raise FormulaError('arithmetic on ""')
+    raise FormulaError(f"arithmetic on text {v!r}")
+
+
+def _truth(v: Value) -> bool:
+    if isinstance(v, bool):
+        return v
+    if v is None:
+        return False
+    if isinstance(v, Decimal):
+        return not v.is_zero()
+    raise FormulaError(f"text {v!r} used as a condition")
+
+
+def _compare(op: str, a: Value, b: Value) -> bool:
+    # Blank equals "" and 0; text compares case-insensitively; a number is never equal to text.
+    if a is None:
+        a = "" if isinstance(b, str) else Decimal(0)
+    if b is None:
+        b = "" if isinstance(a, str) else Decimal(0)
+    if isinstance(a, bool):
+        a = Decimal(int(a))
+    if isinstance(b, bool):
+        b = Decimal(int(b))
+    if isinstance(a, str) and isinstance(b, str):
+        x, y = a.casefold(), b.casefold()
+    elif isinstance(a, Decimal) and isinstance(b, Decimal):
+        x, y = a, b  # type: ignore[assignment]
+    else:
+        # Excel and LibreOffice order every number before every text.
+        x, y = (Decimal(0), Decimal(1)) if isinstance(a, Decimal) else (Decimal(1), Decimal(0))  # type: ignore[assignment]
+    return {
+        "=": x == y,
+        "<>": x != y,
+        "<": x < y,
+        "<=": x <= y,
+        ">": x > y,
+        ">=": x >= y,
+    }[op]
+
+
+def evaluate(expr: Expr, env: Mapping[str, Value | Sequence[Value]]) -> Value:
+    """Compute ``expr`` with the inputs in ``env`` the way a spreadsheet would."""
+    ev = lambda e: evaluate(e, env)  # noqa: E731
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Ref):
+        return env[expr.name]  # type: ignore[return-value]
+    if isinstance(expr, BinOp):
+        a, b = _num(ev(expr.left)), _num(ev(expr.right))
+        if expr.op == "+":
+            return _CTX.add(a, b)
+        if expr.op == "-":
+            return _CTX.subtract(a, b)
+        if expr.op == "*":
+            return _CTX.multiply(a, b)
+        if b.is_zero():
+            raise FormulaError("division by zero")
+        return _CTX.divide(a, b)
+    if isinstance(expr, Cmp):
+        return _compare(expr.op, ev(expr.left), ev(expr.right))
+    if isinstance(expr, If):
+        return ev(expr.then) if _truth(ev(expr.cond)) else ev(expr.orelse)
+    if isinstance(expr, Func):
+        return _FUNCS[expr.name](expr.args, env)
+    raise TypeError(expr)
+
+
+def _f_and(args: tuple[Expr, ...], env: Mapping) -> bool:
+    # Spreadsheets evaluate every argument (no short circuit): an unguarded error surfaces here too.
+    return all([_truth(evaluate(a, env)) for a in args])
+
+
+def _f_or(args: tuple[Expr, ...], env: Mapping) -> bool:
+    return any([_truth(evaluate(a, env)) for a in args])
+
+
+def _f_not(args: tuple[Expr, ...], env: Mapping) -> bool:
+    return not _truth(evaluate(args[0], env))
+
+
+def _f_isnumber(args: tuple[Expr, ...], env: Mapping) -> bool:
+    v = evaluate(args[0], env)
+    return isinstance(v, Decimal)
+
+
+def _f_min(args: tuple[Expr, ...], env: Mapping) -> Decimal:
+    return min(_num(evaluate(a, env)) for a in args)
+
+
+def _f_max(args: tuple[Expr, ...], env: Mapping) -> Decimal:
+    return max(_num(evaluate(a, env)) for a in args)
+
+
+def _f_round(args: tuple[Expr, ...], env: Mapping) -> Decimal:
+    return round_half_up(_num(evaluate(args[0], env)), int(_num(evaluate(args[1], env))))
+
+
+def _f_sum(args: tuple[Expr, ...], env: Mapping) -> Decimal:
+    (ref,) = args
+    assert isinstance(ref, Ref)
+    values = env[ref.name]
+    total = Decimal(0)
+    for v in values:  # type: ignore[union-attr]
+        if isinstance(v, Decimal):
+            total = _CTX.add(total, v)
+    return total
+
+
+def _f_sumif(args: tuple[Expr, ...], env: Mapping) -> Decimal:
+    crit, value, vals = args
+    assert isinstance(crit, Ref) and isinstance(vals, Ref)
+    want = evaluate(value, env)
+    total = Decimal(0)
+    for c, v in zip(env[crit.name], env[vals.name], strict=True):  # type: ignore[call-overload]
+        if isinstance(v, Decimal) and c is not None and _compare("=", c, want):
+            total = _CTX.add(total, v)
+    return total
+
+
+_FUNCS: dict[str, Callable[[tuple[Expr, ...], Mapping], Value]] = {
+    "AND": _f_and,
+    "OR": _f_or,
+    "NOT": _f_not,
+    "ISNUMBER": _f_isnumber,
+    "MIN": _f_min,
+    "MAX": _f_max,
+    "ROUND": _f_round,
+    "SUM": _f_sum,
+    "SUMIF": _f_sumif,
+}
+
+
+# ---------------------------------------------------------------------------------------- rendering
+
+
+def _const(value: Decimal | str) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    text = format(value.normalize(), "f")
+    return text if not text.startswith("-") else f"({text})"
+
+
+def render(expr: Expr, refs: Mapping[str, str] | Callable[[str], str], *, top: bool = True) -> str:
+    """The formula text for ``expr`` (with a leading ``=`` when ``top``); ``refs`` maps input names to
+    cell or range references such as ``F5``, ``$C$12``, ``绩效指标!$L$5:$L$304`` or a defined name."""
+    look = refs if callable(refs) else refs.__getitem__
+    r = lambda e: render(e, refs, top=False)  # noqa: E731
+    if isinstance(expr, Const):
+        out = _const(expr.value)
+    elif isinstance(expr, Ref):
+        out = look(expr.name)
+    elif isinstance(expr, BinOp | Cmp):
+        out = f"({r(expr.left)}{expr.op}{r(expr.right)})"
+    elif isinstance(expr, If):
+        out = f"IF({r(expr.cond)},{r(expr.then)},{r(expr.orelse)})"
+    elif isinstance(expr, Func):
+        out = f"{expr.name}({','.join(r(a) for a in expr.args)})"
+    else:
+        raise TypeError(expr)
+    return "=" + out if top else out
