@@ -27,7 +27,8 @@ from .spec import CellValue, PrintSetup, SheetSpec, absolute
 
 LIVE_ROWS = 20
 COLS = "ABCDEFGHI"
-WIDTHS = {"A": 9, "B": 10, "C": 12, "D": 22, "E": 12, "F": 12, "G": 7, "H": 8, "I": 24}
+WIDTHS = {"A": 11, "B": 10, "C": 12, "D": 22, "E": 12, "F": 12, "G": 7, "H": 8, "I": 24}
+LINE_HEIGHT = 15  # points per wrapped line at 11 pt
 IND_HEADERS = (
     "一级指标",
     "二级指标",
@@ -226,7 +227,10 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
         assert ev is not None
         merge("B11:E11", ev.goal_expected, "p_text")
         merge("F11:I11", ev.goal_actual, "p_text")
-    s.heights[11] = 60
+    goal_width = sum(WIDTHS[c] for c in "BCDE")
+    s.heights[11] = (
+        60 if live else max(60.0, row_height((ev.goal_expected, goal_width), (ev.goal_actual, goal_width)))
+    )  # type: ignore[union-attr]
 
     # Indicators
     head = 12
@@ -325,6 +329,17 @@ def _live_indicator_rows(s: SheetSpec, first: int) -> None:
         s.put(f"G{r}", None, "p_score", formula=f'=IF({blank},"",{ref("weight")})')
         s.put(f"H{r}", None, "p_score", formula=f'=IF({blank},"",{ref("rule_score")})')
         s.put(f"I{r}", None, "p_text", formula=f'=IF({blank},"",{ref("deviation_note")}&"")')
+        s.heights[r] = 30
+
+
+def row_height(*texts_and_widths: tuple[str, float]) -> float:
+    """A row tall enough for its wrapped texts (a CJK character is about two width units)."""
+    lines = 1
+    for text, width in texts_and_widths:
+        units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+        per_line = max(int(width - 1), 4)
+        lines = max(lines, -(-units // per_line), text.count("\n") + 1)
+    return max(20.0, LINE_HEIGHT * lines + 4)
 
 
 def _runs(values: Sequence[str]) -> list[tuple[int, int]]:
@@ -369,3 +384,9 @@ def _snapshot_indicator_rows(
         else:
             s.put(f"H{r}", "/", "p_center")
         s.put(f"I{r}", ind.deviation_note, "p_text")
+        s.heights[r] = row_height(
+            (ind.name, WIDTHS["D"]),
+            (ind.deviation_note, WIDTHS["I"]),
+            (ind.level2, WIDTHS["C"]),
+            (actual_text(ind), WIDTHS["F"]),
+        )

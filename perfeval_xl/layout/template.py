@@ -187,7 +187,7 @@ def info_sheet() -> SheetSpec:
             s.merge(f"{f.cell}:{f.merge_to}{row}", value, style)
         else:
             s.put(f.cell, value, style)
-        if f.help and row not in (14, 15) and not (f.merge_to == "E"):
+        if f.help and row not in (14, 15) and f.merge_to != "E":
             s.put(f"E{row}", f.help, "note")
         if f.kind == "longtext":
             s.heights[row] = 48
