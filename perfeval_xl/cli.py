@@ -213,5 +213,66 @@ def summary(
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
+@app.command()
+def fill(
+    data: Annotated[Path, typer.Argument(help="预算系统导出的 CSV（UTF-8 或 GBK/GB18030），每行一个指标。")],
+    outdir: Annotated[Path, typer.Option("-o", "--output", help="输出目录：每个单位/项目一个工作簿。")],
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的工作簿。")] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """按 CSV 为每个单位（或项目）生成填好的自评工作簿：标出问题、生成自评表，并按行列报告错误。"""
+    import tempfile
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import fill_units
+    from .csvin import read_csv
+    from .xlsx.build import build_template
+
+    rule_set = _rules(rules)
+    result = read_csv(data)
+    if not result.units:
+        if result.findings:
+            out.print(findings_table(result.findings, f"{data.name} 无法读取"))
+        _fail(f"{data.name} 中没有可以生成工作簿的单位。")
+    errors = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        template_path = build_template(Path(tmp) / "template.xlsx", rule_set)
+        columns = (
+            TextColumn("[bold]生成工作簿"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("错误 {task.fields[errors]}"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as bar:
+            task = bar.add_task("fill", total=len(result.units), errors=0)
+
+            def step(r) -> None:  # type: ignore[no-untyped-def]
+                nonlocal errors
+                errors += r.errors
+                bar.update(task, advance=1, errors=errors)
+
+            results = fill_units(
+                result.units, outdir, template=template_path, csv_name=data.name, force=force, rules=rule_set, progress=step
+            )
+    file_findings = [f for f in result.findings if not any(f in u.findings for u in result.units)]
+    all_findings = file_findings + [f for r in results for f in r.findings]
+    if all_findings:
+        out.print(findings_table(all_findings, f"{data.name} 逐行问题"))
+    table = Table(title="生成结果")
+    for head in ("单位/评价对象", "文件", "总分", "等级", "错误"):
+        table.add_column(head)
+    for r in results:
+        table.add_row(r.key, r.file if not r.skipped else f"[yellow]{r.skipped}[/]", r.total, r.grade, str(r.errors))
+    out.print(table)
+    written = sum(1 for r in results if not r.skipped)
+    out.print(f"已写入 {written} 个工作簿到 {outdir}；{_count_line(all_findings)}。")
+    if result.skipped:
+        out.print(f"[bold red]{len(result.skipped)} 个单位因必填数据无法读取而未生成：{'、'.join(result.skipped)}[/]")
+        raise typer.Exit(EXIT_UNUSABLE)
+    raise typer.Exit(EXIT_FINDINGS if any(f.level is Level.ERROR for f in all_findings) else EXIT_OK)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
