@@ -381,6 +381,16 @@ TRIGGERS: list[Case] = [
         {"indicators": lambda ev: [r for r in ev.indicators if r.level1 != "满意度指标"]},
         field="",
     ),
+    Case(
+        "LEVEL1_WEIGHT",
+        "half-point",
+        {
+            "indicators[0].weight": D("10.5"),
+            "indicators[0].score": D("10.5"),
+            "indicators[5].weight": D("9.5"),
+        },
+        says=("产出指标的分值合计为 50.5",),
+    ),
     # TARGET_NONPOSITIVE
     Case("TARGET_NONPOSITIVE", "zero-positive", {"indicators[0].target": D(0)}, field="indicators[0].target"),
     Case("TARGET_NONPOSITIVE", "zero-reverse", {"indicators[4].target": D(0)}, field="indicators[4].target"),
@@ -434,6 +444,12 @@ TRIGGERS: list[Case] = [
         "reverse",
         {"indicators[4].actual": D(15), "indicators[4].score": D(8)},
         field="indicators[4].deviation_note",
+    ),
+    Case(
+        "DEVIATION_NOTE_MISSING",
+        "one-hundredth-below",
+        {"indicators[0].actual": D("9.99"), "indicators[0].score": D("9.99")},
+        says=("得分 9.99 低于分值 10",),
     ),
     # OVER_COMPLETION
     Case(
