@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -98,17 +98,20 @@ def open_workbook(path: Path, *, read_only: bool = True, keep_vba: bool = False)
         ) from exc
 
 
-def check_ours(wb: openpyxl.Workbook, name: str) -> None:
-    """Refuse a workbook that is not a perfeval-xl template (sheets and the indicator header row)."""
-    missing = [s for s in (F.INFO, F.INDICATORS) if s not in wb.sheetnames]
+def check_sheets(sheetnames: Sequence[str], name: str) -> None:
+    """Refuse a workbook without the input sheets of a perfeval-xl template (WorkbookError)."""
+    missing = [s for s in (F.INFO, F.INDICATORS) if s not in sheetnames]
     if missing:
         raise WorkbookError(
             f"{name} 不是 perfeval-xl 自评工作簿：缺少工作表“{'”“'.join(missing)}”。"
             "请用 perfeval-xl template 生成模板，把数据填入模板后再试。"
         )
-    ws = wb[F.INDICATORS]
+
+
+def check_header(headers: Sequence[Any], name: str) -> None:
+    """Refuse an indicator sheet whose header row (row ``INDICATOR_HEADER_ROW``) is not the template's."""
     row = F.INDICATOR_HEADER_ROW
-    headers = next(ws.iter_rows(min_row=row, max_row=row, max_col=len(F.COLUMNS), values_only=True), ())
+    headers = list(headers)[: len(F.COLUMNS)]
     expected = [c.header for c in F.COLUMNS[: len(headers)]]
     got = [cell_text(h) for h in headers]
     if got[: len(F.INPUT_COLUMNS)] != expected[: len(F.INPUT_COLUMNS)]:
@@ -116,6 +119,15 @@ def check_ours(wb: openpyxl.Workbook, name: str) -> None:
             f"{name} 的“{F.INDICATORS}”表第 {row} 行表头与模板不符（应为：{'、'.join(expected[:13])}）。"
             "请不要增删或移动模板的列。"
         )
+
+
+def check_ours(wb: openpyxl.Workbook, name: str) -> None:
+    """Refuse a workbook that is not a perfeval-xl template (sheets and the indicator header row)."""
+    check_sheets(wb.sheetnames, name)
+    ws = wb[F.INDICATORS]
+    row = F.INDICATOR_HEADER_ROW
+    headers = next(ws.iter_rows(min_row=row, max_row=row, max_col=len(F.COLUMNS), values_only=True), ())
+    check_header(headers, name)
 
 
 def _grid(ws: Any, max_row: int, max_col: int) -> list[tuple[Any, ...]]:
@@ -126,10 +138,24 @@ def _grid(ws: Any, max_row: int, max_col: int) -> list[tuple[Any, ...]]:
     )
 
 
-def _read_info(grid: Sequence[tuple[Any, ...]], ev: Evaluation) -> None:
+#: The block of the 基本信息 sheet that holds every input (A1 to the last field's row, columns A–E).
+INFO_ROWS = max(split_ref(f.cell)[1] for f in F.FIELDS)
+INFO_COLS = 5
+#: Columns A.. through the last input column of the 绩效指标 sheet.
+INDICATOR_COLS = max(col_index(c.letter) for c in F.INPUT_COLUMNS)
+
+
+def _cell(grid: Sequence[Sequence[Any]], row: int, col: int) -> Any:
+    """grid[row-1][col-1], or None outside a short grid."""
+    if row - 1 < len(grid) and col - 1 < len(grid[row - 1]):
+        return grid[row - 1][col - 1]
+    return None
+
+
+def _read_info(grid: Sequence[Sequence[Any]], ev: Evaluation) -> None:
     for f in F.FIELDS:
         col, row = split_ref(f.cell)
-        raw = grid[row - 1][col_index(col) - 1]
+        raw = _cell(grid, row, col_index(col))
         if f.kind in ("number", "score", "integer"):
             value: Any = cell_number(raw)
         else:
@@ -137,14 +163,13 @@ def _read_info(grid: Sequence[tuple[Any, ...]], ev: Evaluation) -> None:
         _set(ev, f.key, value)
 
 
-def _read_indicators(ws: Any, findings: list[Finding]) -> list[Indicator]:
+def _read_indicators(rows: Iterable[Sequence[Any]], first: int, findings: list[Finding]) -> list[Indicator]:
     cols = {c.key: col_index(c.letter) - 1 for c in F.INPUT_COLUMNS}
     max_col = max(cols.values()) + 1
     out: list[Indicator] = []
-    first = F.INDICATOR_FIRST_ROW
-    for offset, raw in enumerate(ws.iter_rows(min_row=first, max_col=max_col, values_only=True)):
+    for offset, raw in enumerate(rows):
         row = first + offset
-        values = tuple(raw) + (None,) * (max_col - len(raw))
+        values = tuple(raw)[:max_col] + (None,) * (max_col - len(raw))
 
         def get(key: str, values: tuple[Any, ...] = values) -> Any:
             return values[cols[key]]
@@ -170,7 +195,7 @@ def _read_indicators(ws: Any, findings: list[Finding]) -> list[Indicator]:
                 Finding(
                     "ROW_OUTSIDE_TEMPLATE",
                     Level.WARNING,
-                    f"第 {row} 行超出模板的公式区域（第 {first}–{F.INDICATOR_LAST_ROW} 行），工作簿里不会自动计算它的得分；"
+                    f"第 {row} 行超出模板的公式区域（第 {F.INDICATOR_FIRST_ROW}–{F.INDICATOR_LAST_ROW} 行），工作簿里不会自动计算它的得分；"
                     "请把该指标移到公式区域内的空行。",
                     sheet=F.INDICATORS,
                     cell=f"D{row}",
@@ -180,19 +205,39 @@ def _read_indicators(ws: Any, findings: list[Finding]) -> list[Indicator]:
     return out
 
 
+def evaluation_from_grids(
+    info_grid: Sequence[Sequence[Any]],
+    indicator_rows: Iterable[Sequence[Any]],
+    *,
+    first_row: int = F.INDICATOR_FIRST_ROW,
+) -> tuple[Evaluation, list[Finding]]:
+    """Turn cell values into the model: the one conversion every edge uses (file and live workbook).
+
+    ``info_grid`` is the 基本信息 sheet from A1 (rows of columns A–E; a shorter grid reads as blanks);
+    ``indicator_rows`` are the 绩效指标 rows from ``first_row`` down (columns A–M, values as a workbook
+    library returns them: numbers, text, dates, None). Blank rows are skipped; each indicator keeps its
+    sheet row. Returns the evaluation and the findings made while reading (rows outside the template).
+    """
+    ev = Evaluation(budget=Budget(), text=ReportText())
+    for key in ("total", "appropriation", "carried_over", "other_funds"):
+        setattr(ev.budget, key, FundLine())
+    _read_info(info_grid, ev)
+    findings: list[Finding] = []
+    ev.indicators = _read_indicators(indicator_rows, first_row, findings)
+    return ev, findings
+
+
 def read_workbook(path: Path) -> BookData:
     """Read a filled perfeval-xl workbook. Raises WorkbookError when the file cannot be used."""
     path = Path(path)
     wb = open_workbook(path)
     try:
         check_ours(wb, path.name)
-        ev = Evaluation(budget=Budget(), text=ReportText())
-        for key in ("total", "appropriation", "carried_over", "other_funds"):
-            setattr(ev.budget, key, FundLine())
-        max_row = max(split_ref(f.cell)[1] for f in F.FIELDS)
-        _read_info(_grid(wb[F.INFO], max_row, 5), ev)
-        findings: list[Finding] = []
-        ev.indicators = _read_indicators(wb[F.INDICATORS], findings)
+        info = _grid(wb[F.INFO], INFO_ROWS, INFO_COLS)
+        rows = wb[F.INDICATORS].iter_rows(
+            min_row=F.INDICATOR_FIRST_ROW, max_col=INDICATOR_COLS, values_only=True
+        )
+        ev, findings = evaluation_from_grids(info, rows)
         return BookData(path, ev, findings)
     except WorkbookError:
         raise
