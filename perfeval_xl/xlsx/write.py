@@ -45,19 +45,50 @@ def clear_marks(wb) -> int:  # type: ignore[no-untyped-def]
     return cleared
 
 
-def _mark_cells(wb, findings: Sequence[Finding]) -> None:  # type: ignore[no-untyped-def]
+def mark_notes(findings: Sequence[Finding]) -> dict[tuple[str, str], tuple[Level, str]]:
+    """(sheet, cell) → (worst level, note text) for every input cell a finding points at.
+
+    The note has one line per finding, the worst first: ``【错误】message（CODE）``. The file edge and the
+    live workbook (perfeval_xl.excel) both mark with this.
+    """
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
         if f.sheet in (F.INFO, F.INDICATORS) and f.cell:
             by_cell[(f.sheet, f.cell)].append(f)
-    for (sheet, ref), items in by_cell.items():
+    out: dict[tuple[str, str], tuple[Level, str]] = {}
+    for key, items in by_cell.items():
         items.sort(key=lambda f: _SEVERITY[f.level])
-        worst = items[0].level
+        out[key] = (items[0].level, "\n".join(f"【{f.level.label}】{f.message}（{f.code}）" for f in items))
+    return out
+
+
+def ordered_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """Findings in the order of the 校验结果 sheet: errors first, then by sheet."""
+    return sorted(
+        findings, key=lambda f: (_SEVERITY[f.level], F.SHEETS.index(f.sheet) if f.sheet in F.SHEETS else 9)
+    )
+
+
+def findings_summary(findings: Sequence[Finding], when: dt.datetime) -> str:
+    """The line above the 校验结果 table (cell A2)."""
+    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
+    return (
+        f"校验时间 {when:%Y-%m-%d %H:%M}：错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项。"
+        + ("点击“单元格”列可跳转到对应位置；修改后请重新校验。" if findings else "未发现问题。")
+    )
+
+
+def findings_row(i: int, f: Finding) -> tuple[int, str, str, str, str, str]:
+    """One row of the 校验结果 table (columns A–F): 序号, 级别, 代码, 工作表, 单元格, 说明."""
+    return (i, f.level.label, f.code, f.sheet, f.cell, f.message)
+
+
+def _mark_cells(wb, findings: Sequence[Finding]) -> None:  # type: ignore[no-untyped-def]
+    for (sheet, ref), (worst, text) in mark_notes(findings).items():
         c = wb[sheet][ref]
         c.fill = PatternFill("solid", fgColor=MARK_FILLS[worst.value])
-        text = "\n".join(f"【{f.level.label}】{f.message}（{f.code}）" for f in items)
         comment = Comment(text, MARK_AUTHOR)
-        comment.width, comment.height = 320, min(60 + 48 * len(items), 400)
+        comment.width, comment.height = 320, min(60 + 48 * (text.count("\n") + 1), 400)
         c.comment = comment
 
 
@@ -67,19 +98,10 @@ def _write_findings_sheet(wb, findings: Sequence[Finding]) -> None:  # type: ign
         ws.delete_rows(4, ws.max_row - 3)
     if not ws["A3"].value:
         render_sheet(ws, findings_sheet())
-    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
-    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    summary = (
-        f"校验时间 {when}：错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项。"
-        + ("点击“单元格”列可跳转到对应位置；修改后请重新校验。" if findings else "未发现问题。")
-    )
-    set_value(ws, "A2", summary)
-    ordered = sorted(
-        findings, key=lambda f: (_SEVERITY[f.level], F.SHEETS.index(f.sheet) if f.sheet in F.SHEETS else 9)
-    )
-    for i, f in enumerate(ordered, start=1):
+    set_value(ws, "A2", findings_summary(findings, dt.datetime.now()))
+    for i, f in enumerate(ordered_findings(findings), start=1):
         r = 3 + i
-        for col, value in zip("ABCDEF", (i, f.level.label, f.code, f.sheet, f.cell, f.message), strict=True):
+        for col, value in zip("ABCDEF", findings_row(i, f), strict=True):
             set_value(ws, f"{col}{r}", value)
             apply_style(ws, f"{col}{r}", "note")
         ws[f"B{r}"].fill = PatternFill("solid", fgColor=MARK_FILLS[f.level.value])
