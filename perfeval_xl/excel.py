@@ -198,14 +198,14 @@ def _sheet_names(book: xw.Book) -> list[str]:
     return [s.name for s in book.sheets]
 
 
-def outcome_with(ev: Any, read_findings: list[Finding], rules: RuleSet = DEFAULT_RULES) -> Outcome:
+def _outcome(ev: Any, read_findings: list[Finding], rules: RuleSet = DEFAULT_RULES) -> Outcome:
     """service.evaluate, with the findings made while reading first (as service.evaluate_book)."""
     outcome = evaluate(ev, rules)
     outcome.findings = read_findings + outcome.findings
     return outcome
 
 
-def evaluate_book(book: xw.Book, rules: RuleSet = DEFAULT_RULES) -> Outcome:
+def evaluate_open_book(book: xw.Book, rules: RuleSet = DEFAULT_RULES) -> Outcome:
     """Read 基本信息 and 绩效指标 (one read each), refuse a workbook that is not ours, score and check it."""
     check_sheets(_sheet_names(book), book.name)
     info = _read(book.sheets[F.INFO], 1, INFO_ROWS, INFO_COLS)
@@ -213,7 +213,7 @@ def evaluate_book(book: xw.Book, rules: RuleSet = DEFAULT_RULES) -> Outcome:
     grid = _read(ws, F.INDICATOR_HEADER_ROW, max(F.INDICATOR_LAST_ROW, _last_row(ws)), INDICATOR_COLS)
     check_header(grid[0], book.name)
     ev, findings = evaluation_from_grids(info, grid[F.INDICATOR_FIRST_ROW - F.INDICATOR_HEADER_ROW :])
-    return outcome_with(ev, findings, rules)
+    return _outcome(ev, findings, rules)
 
 
 def _listed_marks(book: xw.Book) -> tuple[set[tuple[str, str]], int]:
@@ -362,7 +362,7 @@ def _fmt(value: Decimal | None) -> str:
 
 
 def _validate(book: xw.Book, rules: RuleSet) -> None:
-    outcome = evaluate_book(book, rules)
+    outcome = evaluate_open_book(book, rules)
     listed, old_last = _listed_marks(book)
     _apply_marks(book, listed, mark_notes(outcome.findings))
     _write_findings(book, outcome.findings, old_last)
@@ -385,7 +385,7 @@ def score_lines(outcome: Outcome) -> list[str]:
 
 
 def _score(book: xw.Book, rules: RuleSet) -> None:
-    outcome = evaluate_book(book, rules)
+    outcome = evaluate_open_book(book, rules)
     lines = [f"{outcome.evaluation.unit_name or book.name} 评分", *score_lines(outcome)]
     if outcome.findings:
         lines.append(f"另有校验问题：{counts_line(outcome.findings)}（点击“校验”查看）。")
@@ -584,7 +584,7 @@ def _check_ours(book: xw.Book) -> None:
 
 
 def _summary(book: xw.Book, rules: RuleSet) -> None:
-    outcome = evaluate_book(book, rules)
+    outcome = evaluate_open_book(book, rules)
     plan = SummaryPlan(summary_sheet(outcome.evaluation, outcome.scores), len(outcome.evaluation.indicators))
     ws, current = _current_block(book, plan)
     first, last = plan.block

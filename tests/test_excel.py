@@ -566,6 +566,15 @@ def test_summary_values_are_the_command_lines(template: Path, tmp_path: Path, co
     assert cell_range(unmerge) == f"A{head}:C{head + count}"
     [area] = of(acts, "setPrintArea", pos)
     assert area["args"] == [f"A1:I{want.max_row}"]
+    # row heights: Excel autofits the indicator rows; the other rows get the command line's heights
+    [fit] = of(acts, "setAutofit", pos)
+    assert (list(rows_of(fit)), fit["args"]) == (list(range(first, first + count)), ["rows"])
+    heights = {r: a["args"][0] for a in of(acts, "setRowHeight", pos) for r in rows_of(a)}
+    assert heights == {
+        r: want.row_dimensions[r].height
+        for r in range(1, want.max_row + 1)
+        if want.row_dimensions[r].height and not first <= r < first + count
+    }
     if count == 9:
         assert grid[3][6] == "'001234" and plain(grid[3][6]) == "001234"  # stays text in Excel
         na = [r for r, row in enumerate(grid, start=1) if row[7] == "/"]
@@ -750,7 +759,7 @@ def test_an_unexpected_error_is_logged_not_shown(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise ZeroDivisionError("内部错误")
 
-    monkeypatch.setattr(excel, "outcome_with", boom)
+    monkeypatch.setattr(excel, "_outcome", boom)
     book = book_of(filled(template, tmp_path, valid_evaluation()))
     excel.validate_book(book)
     acts = actions(book)
