@@ -170,7 +170,6 @@ _FIELD_FALLBACK = {
     "budget.appropriation": "当年财政拨款_全年预算数",
     "budget.carried_over": "上年结转资金_全年预算数",
     "budget.other_funds": "其他资金_全年预算数",
-    "subject": "评价对象",
     "text": "主要职责职能",
 }
 
@@ -384,7 +383,7 @@ class _Reader:
         missing = [c for c in COLUMNS if c.required and c.name not in present]
         if not missing:
             return ""
-        parts = [f"{c.name}（{c.aliases[0]}）" if c.aliases else c.name for c in missing]
+        parts = [f"{c.name}（也可写作 {' / '.join(c.aliases)}）" if c.aliases else c.name for c in missing]
         return "缺少必需的列：" + "、".join(parts) + "。"
 
     def map_header(self, header: list[str], line: int) -> bool:
@@ -421,7 +420,7 @@ class _Reader:
         if missing:
             self.fail(
                 "CSV_HEADERS_MISSING",
-                f"文件“{self.file}”{missing}请在表头（第{line}行）补上这些列，列名用中文或括号中的英文均可。",
+                f"文件“{self.file}”{missing}请在表头（第{line}行）补上这些列。",
                 line,
             )
             return False

@@ -277,7 +277,11 @@ def test_missing_required_headers_is_one_error_listing_them(tmp_path: Path) -> N
     assert len(errors) == 1
     message = errors[0].message
     assert errors[0].code == "CSV_HEADERS_MISSING" and errors[0].sheet == "导出.csv"
-    assert "导出.csv" in message and "全年执行数（executed）" in message and "分值（weight）" in message
+    assert "导出.csv" in message
+    assert (
+        "全年执行数（也可写作 executed / 预算执行数 / 执行数）" in message
+        and "分值（也可写作 weight / 权重）" in message
+    )
     assert "单位名称" not in message
 
 
