@@ -145,10 +145,10 @@ def test_formulas_equal_python(cases: list[Evaluation], template: Path, tmp_path
 
 
 SEED_CASES = [
-    # the vendor boundary: exactly 90.00 must be 优
+    # the vendor boundary: exactly 90.00 must be 优 (10 + 90 × 88.89 / 100 = 10 + 80.00)
     Evaluation(
         budget=Budget(total=FundLine(D(100), D(100), D(100))),
-        indicators=[Indicator("产出指标", "数量指标", "a", "≥", D(100), "", D(80), "", D(90))],
+        indicators=[Indicator("产出指标", "数量指标", "a", "≥", D(100), "", D("88.89"), "", D(90))],
     ),
     # rounding: 3 × 3.335 → 3.34 each (Python's round() would say 3.33 or drift)
     Evaluation(
