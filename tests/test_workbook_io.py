@@ -76,7 +76,7 @@ def test_text_in_a_number_cell_is_kept_as_text(filled: Path) -> None:
 
 def test_formula_like_text_is_written_as_text(template: Path, tmp_path: Path) -> None:
     ev = seed_evaluation()
-    ev.unit_name = "=HYPERLINK(\"http://x\")"
+    ev.unit_name = '=HYPERLINK("http://x")'
     ev.indicators[0].name = "+1+2"
     ev.indicators[1].deviation_note = "@SUM(A1)"
     out = fill_workbook(ev, tmp_path / "f.xlsx", template=template)
