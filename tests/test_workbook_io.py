@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import seed_evaluation
 
 from perfeval_xl.layout import fields as F
 from perfeval_xl.model import Finding, Level
@@ -16,8 +17,6 @@ from perfeval_xl.xlsx.build import build_template
 from perfeval_xl.xlsx.fill import fill_workbook
 from perfeval_xl.xlsx.read import WorkbookError, read_workbook
 from perfeval_xl.xlsx.write import MARK_AUTHOR, update_workbook
-
-from builders import seed_evaluation
 
 
 @pytest.fixture(scope="module")
