@@ -25,11 +25,13 @@ official-rules.md §4 and §5, official-rules-sources.md §4.1 and §4.3, the se
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -569,12 +571,22 @@ def report_pdf(docx: Path, out: Path | None = None, *, timeout: float = 180) -> 
         conf = _fontconfig_file(Path(tmp))
         if conf is not None:
             env["FONTCONFIG_FILE"] = str(conf)
+        # Own process group: on a time-out the whole soffice tree (oosplash, soffice.bin) is stopped.
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+        )
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env)
+            stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
+            with contextlib.suppress(ProcessLookupError):
+                if hasattr(os, "killpg"):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:  # Windows
+                    proc.kill()
+            proc.communicate()
             raise ReportError(f"LibreOffice 转换 {docx.name} 超时（{timeout:.0f} 秒）。") from exc
         produced = Path(tmp) / (docx.stem + ".pdf")
         if not produced.is_file():
-            detail = (done.stderr or done.stdout).strip()
+            detail = (stderr or stdout).strip()
             raise ReportError(f"LibreOffice 未能把 {docx.name} 转成 PDF：{detail or '没有输出'}")
         return atomic_write_bytes(out, produced.read_bytes())
