@@ -52,6 +52,8 @@ UNO_PYTHON_ENV = "PERFEVAL_UNO_PYTHON"
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 XLSM_FILTER = "Calc MS Excel 2007 VBA XML"
 PDF_FILTER = "calc_pdf_Export"
+WRITER_PDF_FILTER = "writer_pdf_Export"
+_DOCUMENTS = {".docx", ".odt", ".doc"}
 _SAVE_FILTERS = {".xlsx": XLSX_FILTER, ".xlsm": XLSM_FILTER, ".ods": "calc8"}
 _OOXML = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 _CALC_INPUTS = _OOXML | {".ods", ".xls"}
@@ -154,11 +156,67 @@ def _tool(name: str) -> str:
     return found
 
 
-def _clean_env() -> dict[str, str]:
-    """The environment minus this venv's Python settings (they would confuse another Python)."""
+def _clean_env(fonts: Path | None = None) -> dict[str, str]:
+    """The environment minus this venv's Python settings (they would confuse another Python), plus the
+    font fall-backs (``fonts``, a fontconfig file) when given."""
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
     env.setdefault("LANG", "C.UTF-8")
+    if fonts is not None and fonts.is_file():
+        env["FONTCONFIG_FILE"] = str(fonts)
     return env
+
+
+#: Fall-backs for the fonts our workbooks and reports name (宋体, 仿宋, 黑体, 公文 fonts) when the machine
+#: lacks them (fontconfig ``accept``: used only when the font itself is missing). Without them LibreOffice
+#: on Linux draws every font as the same sans CJK face (often its Japanese variant), so headings look like
+#: body text. Serif CJK stands in for 宋/仿宋/楷, sans for 黑.
+FONT_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "方正小标宋简体": (
+        "方正小标宋_GBK",
+        "华文中宋",
+        "STZhongsong",
+        "Noto Serif CJK SC",
+        "Source Han Serif SC",
+        "SimSun",
+    ),
+    "仿宋_GB2312": (
+        "仿宋",
+        "FangSong",
+        "STFangsong",
+        "Noto Serif CJK SC",
+        "Source Han Serif SC",
+        "AR PL UMing CN",
+    ),
+    "仿宋": ("FangSong", "STFangsong", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
+    "楷体_GB2312": ("楷体", "KaiTi", "STKaiti", "AR PL UKai CN", "Noto Serif CJK SC", "Source Han Serif SC"),
+    "黑体": ("SimHei", "STHeiti", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei"),
+    "宋体": ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
+    "Times New Roman": ("Liberation Serif", "Tinos", "Noto Serif", "DejaVu Serif"),
+}
+
+
+def _fontconfig_file(folder: Path) -> Path | None:
+    """A fontconfig file: the system's configuration plus FONT_FALLBACKS (None where there is none)."""
+    if os.name == "nt":
+        return None
+    system = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
+    if not Path(system).is_file():
+        return None
+    from xml.sax.saxutils import escape
+
+    aliases = "".join(
+        f'<alias binding="strong"><family>{escape(font)}</family><accept>'
+        + "".join(f"<family>{escape(f)}</family>" for f in fallbacks)
+        + "</accept></alias>"
+        for font, fallbacks in FONT_FALLBACKS.items()
+    )
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+        f'<fontconfig><include ignore_missing="yes">{escape(system)}</include>{aliases}</fontconfig>\n',
+        encoding="utf-8",
+    )
+    return conf
 
 
 # ---------------------------------------------------------------------------------------------- running
@@ -178,6 +236,7 @@ def _workspace(dest: Path | None = None) -> Iterator[tuple[Path, Path]]:
         user = root / "profile" / "user"
         user.mkdir(parents=True)
         (user / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
+        _fontconfig_file(root)
         if dest is None:
             out = root / "out"
             out.mkdir()
@@ -214,7 +273,12 @@ def _popen(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
         kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
     with log.open("wb") as out:
         return subprocess.Popen(  # type: ignore[call-overload]
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=_clean_env(), **kwargs
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=_clean_env(log.parent / "fonts.conf"),
+            **kwargs,
         )
 
 
@@ -281,7 +345,7 @@ def _check_input(path: Path, allowed: set[str]) -> Path:
         raise OfficeError(
             f"{path}：不支持的文件类型 {path.suffix or '（无扩展名）'}，应为 {'、'.join(sorted(allowed))}"
         )
-    if suffix != ".xls" and not zipfile.is_zipfile(path):
+    if suffix not in (".xls", ".doc") and not zipfile.is_zipfile(path):
         raise OfficeError(
             f"{path}：不是有效的 {suffix} 工作簿（文件已损坏或并非 Excel 文件），请用 Excel 重新保存。"
         )
@@ -340,18 +404,22 @@ def _convert(root: Path, out: Path, files: Sequence[Path], convert: Sequence[str
 
 
 def to_pdf(path: Path, out: Path, *, sheet: str | None = None, timeout: float = 120) -> Path:
-    """Print a workbook (or only its sheet ``sheet``) to the PDF ``out``, as its page setup says.
+    """Print a workbook (or only its sheet ``sheet``), or a Word document, to the PDF ``out``.
 
     Formulas are recalculated first (the private profile). For one sheet, a temporary copy of the
     workbook has every other sheet hidden (only the workbook part changes; LibreOffice does not print
     hidden sheets), so formulas that read the other sheets still work. ``sheet`` needs an OOXML workbook.
     """
-    src = _check_input(Path(path), _CALC_INPUTS)
+    src = _check_input(Path(path), _CALC_INPUTS | _DOCUMENTS)
+    document = src.suffix.lower() in _DOCUMENTS
+    if document and sheet is not None:
+        raise OfficeError(f"{src}：只有工作簿才能单独打印一张工作表。")
     out = Path(out).resolve()
     with _workspace(out.parent) as (root, staging):
         if sheet is not None:
             src = _only_sheet(src, sheet, root / "in" / src.name)
-        report = _convert(root, staging, [src], ("--convert-to", f"pdf:{PDF_FILTER}"), timeout)
+        pdf_filter = WRITER_PDF_FILTER if document else PDF_FILTER
+        report = _convert(root, staging, [src], ("--convert-to", f"pdf:{pdf_filter}"), timeout)
         staged = staging / f"{src.stem}.pdf"
         if not staged.is_file():
             raise OfficeError(f"LibreOffice 未能把 {path} 转为 PDF。\n{report}".rstrip())

@@ -25,14 +25,10 @@ official-rules.md §4 and §5, official-rules-sources.md §4.1 and §4.3, the se
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 import os
 import re
-import shutil
-import signal
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from copy import deepcopy
@@ -489,104 +485,15 @@ def render_report(
 # ------------------------------------------------------------------------------------------------ PDF
 
 
-def soffice_path() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-#: Fall-backs for the 公文 fonts when a machine lacks them (fontconfig ``accept``: used only when the font
-#: itself is missing). Without them LibreOffice on Linux draws every font as the same sans CJK face (often
-#: its Japanese variant), so headings look like body text. Serif CJK stands in for 宋/仿宋/楷, sans for 黑.
-FONT_FALLBACKS: dict[str, tuple[str, ...]] = {
-    "方正小标宋简体": (
-        "方正小标宋_GBK",
-        "华文中宋",
-        "STZhongsong",
-        "Noto Serif CJK SC",
-        "Source Han Serif SC",
-        "AR PL UMing CN",
-        "SimSun",
-    ),
-    "仿宋_GB2312": (
-        "仿宋",
-        "FangSong",
-        "STFangsong",
-        "Noto Serif CJK SC",
-        "Source Han Serif SC",
-        "AR PL UMing CN",
-    ),
-    "楷体_GB2312": ("楷体", "KaiTi", "STKaiti", "AR PL UKai CN", "Noto Serif CJK SC", "Source Han Serif SC"),
-    "黑体": ("SimHei", "STHeiti", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei"),
-    "宋体": ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
-    "Times New Roman": ("Liberation Serif", "Tinos", "Noto Serif", "DejaVu Serif"),
-}
-
-
-def _fontconfig_file(folder: Path) -> Path | None:
-    """A fontconfig file: the system's configuration plus FONT_FALLBACKS (None on Windows)."""
-    if os.name == "nt":
-        return None
-    system = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
-    if not Path(system).is_file():
-        return None
-    from xml.sax.saxutils import escape
-
-    aliases = "".join(
-        f'<alias binding="strong"><family>{escape(font)}</family><accept>'
-        + "".join(f"<family>{escape(f)}</family>" for f in fallbacks)
-        + "</accept></alias>"
-        for font, fallbacks in FONT_FALLBACKS.items()
-    )
-    conf = folder / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
-        f'<fontconfig><include ignore_missing="yes">{escape(system)}</include>{aliases}</fontconfig>\n',
-        encoding="utf-8",
-    )
-    return conf
-
-
 def report_pdf(docx: Path, out: Path | None = None, *, timeout: float = 180) -> Path:
-    """Convert a .docx to PDF with LibreOffice headless (own profile, so it runs beside an open office)."""
+    """Convert a .docx to PDF with LibreOffice headless (office.to_pdf: own profile, font fall-backs)."""
+    from . import office
+
     docx = Path(docx)
     out = Path(out) if out is not None else docx.with_suffix(".pdf")
-    soffice = soffice_path()
-    if soffice is None:
-        raise ReportError("找不到 LibreOffice（soffice），无法生成 PDF。请安装 LibreOffice 后重试。")
     if not docx.is_file():
         raise ReportError(f"找不到要转换的文件：{docx}")
-    with tempfile.TemporaryDirectory(prefix="perfeval-pdf-") as tmp:
-        profile = Path(tmp) / "profile"
-        cmd = [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "pdf:writer_pdf_Export",
-            "--outdir",
-            tmp,
-            str(docx.resolve()),
-        ]
-        env = dict(os.environ)
-        conf = _fontconfig_file(Path(tmp))
-        if conf is not None:
-            env["FONTCONFIG_FILE"] = str(conf)
-        # Own process group: on a time-out the whole soffice tree (oosplash, soffice.bin) is stopped.
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
-        )
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            with contextlib.suppress(ProcessLookupError):
-                if hasattr(os, "killpg"):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                else:  # Windows
-                    proc.kill()
-            proc.communicate()
-            raise ReportError(f"LibreOffice 转换 {docx.name} 超时（{timeout:.0f} 秒）。") from exc
-        produced = Path(tmp) / (docx.stem + ".pdf")
-        if not produced.is_file():
-            detail = (stderr or stdout).strip()
-            raise ReportError(f"LibreOffice 未能把 {docx.name} 转成 PDF：{detail or '没有输出'}")
-        return atomic_write_bytes(out, produced.read_bytes())
+    try:
+        return office.to_pdf(docx, out, timeout=timeout)
+    except (office.OfficeError, office.OfficeUnavailable) as exc:
+        raise ReportError(f"无法把 {docx.name} 转成 PDF：{exc}") from exc
