@@ -1,0 +1,278 @@
+"""perfeval-xl command line (typer). Argument handling only; the work is in service, xlsx, csvin, batch.
+
+Exit status: 0 clean, 1 findings at error level, 2 unusable input (file missing, damaged, not ours, …).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .files import OutputExists, check_output
+from .model import Finding, Level
+from .rules.config import PRESETS, RuleSet
+from .service import Outcome, evaluate_book, scores_json
+from .xlsx.read import WorkbookError
+
+app = typer.Typer(
+    name="perfeval-xl",
+    help="预算绩效自评工具：生成模板、校验与评分、生成自评表、按 CSV 批量生成工作簿。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+_LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
+
+RulesOption = Annotated[
+    str,
+    typer.Option("--rules", help=f"评分规则预设：{'、'.join(PRESETS)}（默认 national，全国通用规则）。"),
+]
+
+
+def _rules(name: str) -> RuleSet:
+    if name not in PRESETS:
+        _fail(f"未知的规则预设“{name}”，可选：{'、'.join(PRESETS)}。")
+    return PRESETS[name]
+
+
+def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
+    err.print(f"[bold red]错误：[/]{message}")
+    raise typer.Exit(code)
+
+
+def _load(book: Path, rules: RuleSet) -> Outcome:
+    try:
+        return evaluate_book(book, rules)
+    except WorkbookError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+def findings_table(findings: list[Finding], title: str = "") -> Table:
+    table = Table(title=title or None, show_lines=False, expand=False)
+    for head in ("级别", "位置", "代码", "说明"):
+        table.add_column(head, overflow="fold")
+    for f in findings:
+        place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
+        table.add_row(f"[{_LEVEL_STYLE[f.level]}]{f.level.label}[/]", place, f.code, f.message)
+    return table
+
+
+def _count_line(findings: list[Finding]) -> str:
+    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
+    return f"错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"perfeval-xl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号并退出。")
+    ] = False,
+) -> None:
+    """预算绩效自评工具。"""
+
+
+@app.command()
+def template(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="输出文件（默认：预算绩效自评模板.xlsx）。")
+    ] = None,
+    macro: Annotated[
+        bool, typer.Option("--macro", help="生成带“绩效自评”功能区的启用宏模板（.xlsm）。")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """生成空白自评模板（公式实时计算执行率、得分、总分和等级）。"""
+    from .xlsx.build import DEFAULT_TEMPLATE_NAME, build_template
+
+    rule_set = _rules(rules)
+    target = output or Path(DEFAULT_TEMPLATE_NAME)
+    if macro and target.suffix.lower() != ".xlsm":
+        target = target.with_suffix(".xlsm")
+    try:
+        check_output(target, force)
+    except OutputExists as exc:
+        _fail(str(exc))
+    if macro:
+        from .xlsx.macro import build_macro_template
+
+        build_macro_template(target, rule_set)
+    else:
+        build_template(target, rule_set)
+    out.print(f"已生成模板：{target}")
+
+
+@app.command()
+def validate(
+    book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出校验结果。")] = False,
+    mark: Annotated[
+        bool, typer.Option("--mark", help="在工作簿中标出问题单元格并写入“校验结果”表。")
+    ] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """校验工作簿中的每一项填报内容；有错误时退出码为 1。"""
+    outcome = _load(book, _rules(rules))
+    if mark:
+        from .xlsx.write import update_workbook
+
+        try:
+            update_workbook(book, findings=outcome.findings)
+        except WorkbookError as exc:
+            _fail(str(exc))
+        except PermissionError:
+            _fail(f"无法写入 {book}：文件可能正在 Excel 中打开，请关闭后重试。")
+    if as_json:
+        sys.stdout.write(
+            json.dumps([f.as_dict() for f in outcome.findings], ensure_ascii=False, indent=2) + "\n"
+        )
+    else:
+        if outcome.findings:
+            out.print(findings_table(outcome.findings, f"{book.name} 校验结果"))
+        out.print(f"{book.name}：{_count_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""))
+    raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
+
+
+@app.command()
+def score(
+    book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出评分结果。")] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """按官方规则计算执行率、各指标得分、总分和等级；有错误时退出码为 1。"""
+    outcome = _load(book, _rules(rules))
+    if as_json:
+        sys.stdout.write(json.dumps(scores_json(outcome), ensure_ascii=False, indent=2) + "\n")
+    else:
+        s = outcome.scores
+        table = Table(title=f"{outcome.evaluation.unit_name or book.name} 评分")
+        for head in ("一级指标", "三级指标", "分值", "得分"):
+            table.add_column(head)
+        for i in s.indicators:
+            table.add_row(i.level1, i.name, _fmt(i.weight), _fmt(i.score) if i.applicable else "不适用")
+        out.print(table)
+        rate = "—" if s.execution_rate is None else f"{s.execution_rate * 100:.2f}%"
+        out.print(f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}")
+        out.print(f"[bold]总分 {_fmt(s.total)}，等级 {s.grade or '—'}[/]")
+        if outcome.findings:
+            out.print(f"另有校验问题：{_count_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
+    raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
+
+
+def _fmt(value: object) -> str:
+    return "—" if value is None else f"{value:.2f}" if not isinstance(value, str) else value
+
+
+@app.command()
+def summary(
+    book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="另存为（默认写回原工作簿）。")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """按官方格式生成“自评表”（每条指标一行，可直接打印盖章）。"""
+    from .xlsx.write import update_workbook
+
+    outcome = _load(book, _rules(rules))
+    target = output or book
+    if output is not None and output.resolve() != book.resolve():
+        try:
+            check_output(output, force)
+        except OutputExists as exc:
+            _fail(str(exc))
+    try:
+        update_workbook(book, target, summary=(outcome.evaluation, outcome.scores), clear=False)
+    except PermissionError:
+        _fail(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试。")
+    s = outcome.scores
+    out.print(f"已生成自评表：{target}（总分 {_fmt(s.total)}，等级 {s.grade or '—'}）。")
+    if outcome.errors:
+        out.print(
+            f"[yellow]注意：数据仍有 {outcome.errors} 项错误，自评表中的数字可能不可靠；请运行 perfeval-xl validate。[/]"
+        )
+    raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
+
+
+@app.command()
+def fill(
+    data: Annotated[Path, typer.Argument(help="预算系统导出的 CSV（UTF-8 或 GBK/GB18030），每行一个指标。")],
+    outdir: Annotated[Path, typer.Option("-o", "--output", help="输出目录：每个单位/项目一个工作簿。")],
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的工作簿。")] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """按 CSV 为每个单位（或项目）生成填好的自评工作簿：标出问题、生成自评表，并按行列报告错误。"""
+    import tempfile
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import fill_units
+    from .csvin import read_csv
+    from .xlsx.build import build_template
+
+    rule_set = _rules(rules)
+    result = read_csv(data)
+    if not result.units:
+        if result.findings:
+            out.print(findings_table(result.findings, f"{data.name} 无法读取"))
+        _fail(f"{data.name} 中没有可以生成工作簿的单位。")
+    errors = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        template_path = build_template(Path(tmp) / "template.xlsx", rule_set)
+        columns = (
+            TextColumn("[bold]生成工作簿"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("错误 {task.fields[errors]}"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as bar:
+            task = bar.add_task("fill", total=len(result.units), errors=0)
+
+            def step(r) -> None:  # type: ignore[no-untyped-def]
+                nonlocal errors
+                errors += r.errors
+                bar.update(task, advance=1, errors=errors)
+
+            results = fill_units(
+                result.units, outdir, template=template_path, csv_name=data.name, force=force, rules=rule_set, progress=step
+            )
+    file_findings = [f for f in result.findings if not any(f in u.findings for u in result.units)]
+    all_findings = file_findings + [f for r in results for f in r.findings]
+    if all_findings:
+        out.print(findings_table(all_findings, f"{data.name} 逐行问题"))
+    table = Table(title="生成结果")
+    for head in ("单位/评价对象", "文件", "总分", "等级", "错误"):
+        table.add_column(head)
+    for r in results:
+        table.add_row(r.key, r.file if not r.skipped else f"[yellow]{r.skipped}[/]", r.total, r.grade, str(r.errors))
+    out.print(table)
+    written = sum(1 for r in results if not r.skipped)
+    out.print(f"已写入 {written} 个工作簿到 {outdir}；{_count_line(all_findings)}。")
+    if result.skipped:
+        out.print(f"[bold red]{len(result.skipped)} 个单位因必填数据无法读取而未生成：{'、'.join(result.skipped)}[/]")
+        raise typer.Exit(EXIT_UNUSABLE)
+    raise typer.Exit(EXIT_FINDINGS if any(f.level is Level.ERROR for f in all_findings) else EXIT_OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

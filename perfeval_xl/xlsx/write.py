@@ -1,0 +1,125 @@
+"""Write results into an existing workbook: validation marks, the 校验结果 sheet, the 自评表 snapshot.
+
+Input cells keep their values: a mark only changes a cell's fill and adds a comment signed ``perfeval-xl``;
+clearing removes exactly those comments and gives the cells their input fill back. The file is replaced
+atomically (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from ..files import atomic_path
+from ..layout import fields as F
+from ..layout.styles import INPUT_FILL, MARK_FILLS
+from ..layout.summary import summary_sheet
+from ..layout.template import findings_sheet
+from ..model import Evaluation, Finding, Level
+from ..rules.scoring import Scores
+from .read import check_ours, open_workbook
+from .render_openpyxl import apply_style, render_sheet, set_value
+
+MARK_AUTHOR = "perfeval-xl"
+_SEVERITY = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
+
+
+def clear_marks(wb) -> int:  # type: ignore[no-untyped-def]
+    """Remove our comments and mark fills from the input sheets; return how many cells were cleared."""
+    cleared = 0
+    input_fill = PatternFill("solid", fgColor=INPUT_FILL)
+    for name in (F.INFO, F.INDICATORS):
+        ws = wb[name]
+        for row in ws.iter_rows():
+            for c in row:
+                if c.comment is not None and c.comment.author == MARK_AUTHOR:
+                    c.comment = None
+                    c.fill = input_fill
+                    cleared += 1
+    return cleared
+
+
+def _mark_cells(wb, findings: Sequence[Finding]) -> None:  # type: ignore[no-untyped-def]
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.sheet in (F.INFO, F.INDICATORS) and f.cell:
+            by_cell[(f.sheet, f.cell)].append(f)
+    for (sheet, ref), items in by_cell.items():
+        items.sort(key=lambda f: _SEVERITY[f.level])
+        worst = items[0].level
+        c = wb[sheet][ref]
+        c.fill = PatternFill("solid", fgColor=MARK_FILLS[worst.value])
+        text = "\n".join(f"【{f.level.label}】{f.message}（{f.code}）" for f in items)
+        comment = Comment(text, MARK_AUTHOR)
+        comment.width, comment.height = 320, min(60 + 48 * len(items), 400)
+        c.comment = comment
+
+
+def _write_findings_sheet(wb, findings: Sequence[Finding]) -> None:  # type: ignore[no-untyped-def]
+    ws = wb[F.FINDINGS] if F.FINDINGS in wb.sheetnames else wb.create_sheet(F.FINDINGS)
+    if ws.max_row >= 4:
+        ws.delete_rows(4, ws.max_row - 3)
+    if not ws["A3"].value:
+        render_sheet(ws, findings_sheet())
+    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    summary = (
+        f"校验时间 {when}：错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项。"
+        + ("点击“单元格”列可跳转到对应位置；修改后请重新校验。" if findings else "未发现问题。")
+    )
+    set_value(ws, "A2", summary)
+    ordered = sorted(
+        findings, key=lambda f: (_SEVERITY[f.level], F.SHEETS.index(f.sheet) if f.sheet in F.SHEETS else 9)
+    )
+    for i, f in enumerate(ordered, start=1):
+        r = 3 + i
+        for col, value in zip("ABCDEF", (i, f.level.label, f.code, f.sheet, f.cell, f.message), strict=True):
+            set_value(ws, f"{col}{r}", value)
+            apply_style(ws, f"{col}{r}", "note")
+        ws[f"B{r}"].fill = PatternFill("solid", fgColor=MARK_FILLS[f.level.value])
+        if f.sheet in wb.sheetnames and f.cell:
+            ws[f"E{r}"].hyperlink = Hyperlink(ref=f"E{r}", location=f"'{f.sheet}'!{f.cell}", display=f.cell)
+            apply_style(ws, f"E{r}", "link")
+
+
+def _replace_summary(wb, ev: Evaluation, scores: Scores) -> None:  # type: ignore[no-untyped-def]
+    index = wb.sheetnames.index(F.SUMMARY) if F.SUMMARY in wb.sheetnames else len(wb.sheetnames)
+    if F.SUMMARY in wb.sheetnames:
+        wb.remove(wb[F.SUMMARY])
+    ws = wb.create_sheet(F.SUMMARY, index)
+    render_sheet(ws, summary_sheet(ev, scores))
+
+
+def update_workbook(
+    src: Path,
+    out: Path | None = None,
+    *,
+    findings: Sequence[Finding] | None = None,
+    summary: tuple[Evaluation, Scores] | None = None,
+    clear: bool = True,
+) -> Path:
+    """Apply marks (``findings``) and/or the 自评表 snapshot (``summary``) to ``src``, saved to ``out``.
+
+    ``findings`` must carry sheet and cell (see service.locate). Earlier marks are cleared first.
+    """
+    src = Path(src)
+    out = Path(out) if out else src
+    keep_vba = src.suffix.lower() == ".xlsm"
+    wb = open_workbook(src, read_only=False, keep_vba=keep_vba)
+    check_ours(wb, src.name)
+    if clear or findings is not None:
+        clear_marks(wb)
+    if findings is not None:
+        _mark_cells(wb, findings)
+        _write_findings_sheet(wb, findings)
+    if summary is not None:
+        _replace_summary(wb, *summary)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out

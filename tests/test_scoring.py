@@ -1,0 +1,208 @@
+"""The official scoring rules (official-rules.md §3), case by case."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from perfeval_xl.model import Budget, Evaluation, FundLine, Indicator
+from perfeval_xl.rules.config import DEFAULT_RULES, PRESETS
+from perfeval_xl.rules.expr import round_half_up
+from perfeval_xl.rules.scoring import execution_rate, execution_score, grade, indicator_score, score
+
+
+def ind(op: str, t: object, a: object, w: object = D(10), **kw: object) -> Indicator:
+    return Indicator("产出指标", "数量指标", "指标", op, t, "", a, kw.pop("band", ""), w, **kw)  # type: ignore[arg-type]
+
+
+def budget(adjusted: object, executed: object) -> Budget:
+    return Budget(total=FundLine(None, adjusted, executed))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("adjusted", "executed", "rate", "points"),
+    [
+        (D(100), D(98), D("0.98"), D("9.80")),
+        (D(100), D(100), D(1), D("10.00")),
+        (D(100), D(120), D("1.2"), D("10.00")),  # over-execution is capped
+        (D("2652.84"), D("2652.84"), D(1), D("10.00")),  # the seed: 执行率 100 %
+        (D(3), D(2), D(2) / D(3), D("6.67")),
+        (D(100), D(0), D(0), D("0.00")),
+    ],
+)
+def test_execution_rate_and_score(adjusted: D, executed: D, rate: D, points: D) -> None:
+    r = execution_rate(budget(adjusted, executed))
+    assert r is not None and abs(r - rate) < D("1e-20")
+    assert execution_score(r) == points
+
+
+@pytest.mark.parametrize("adjusted", [D(0), D(-5), None, "未知"])
+def test_execution_rate_is_undefined_not_zero(adjusted: object) -> None:
+    r = execution_rate(budget(adjusted, D(10)))
+    assert r is None
+    assert execution_score(r) is None
+
+
+@pytest.mark.parametrize(
+    ("op", "t", "a", "w", "expected"),
+    [
+        ("≥", D(100), D(90), D(10), D("9.00")),  # 正向 shortfall: w·a/t
+        ("≥", D(100), D(130), D(10), D("10.00")),  # never above w
+        (">", D(3), D(2), D(10), D("6.67")),
+        ("≥", D(100), D(-5), D(10), D("0.00")),  # negative actual counts as 0
+        ("≤", D(10), D(8), D(30), D("30.00")),  # 反向 met
+        ("≤", D(10), D(12), D(30), D("25.00")),  # 反向 R1: w·t/a
+        ("<", D(10), D(40), D(30), D("7.50")),
+        ("=", D(100), D(100), D(5), D("5.00")),
+        ("=", D(100), D(80), D(5), D("4.00")),  # = treated as 正向
+        ("=", D(0), D(0), D(5), D("5.00")),  # t = 0: a ≤ 0 → w
+        ("=", D(0), D(1), D(5), D("0.00")),  # t = 0: else 0
+        ("≥", D(0), D(5), D(10), None),  # t = 0 on 正向: undefined
+        ("≤", D(0), D(5), D(10), None),  # t = 0 on 反向: undefined
+        ("≥", D(100), None, D(10), None),  # actual missing
+        ("≥", D(100), "九十", D(10), None),  # actual is text
+        ("", D(100), D(90), D(10), None),  # no operator
+        ("≥", D(100), D(90), None, None),  # no weight: not an indicator yet
+        (">=", D(100), D(50), D(10), D("5.00")),  # ASCII spelling
+        ("＝", D(4), D(3), D(8), D("6.00")),  # full-width =
+    ],
+)
+def test_quantitative(op: str, t: object, a: object, w: object, expected: D | None) -> None:
+    assert indicator_score(ind(op, t, a, w)) == expected
+
+
+def test_reverse_variant_r2() -> None:
+    r2 = PRESETS["vendor-r2"]
+    assert indicator_score(ind("≤", D(10), D(12), D(30)), r2) == D("24.00")  # 30·(1 − 2/10)
+    assert indicator_score(ind("≤", D(10), D(20), D(30)), r2) == D("0.00")  # a ≥ 2t → 0
+    assert indicator_score(ind("≤", D(10), D(25), D(30)), r2) == D("0.00")
+    assert indicator_score(ind("≤", D(10), D(12), D(30))) == D("25.00")  # default stays R1
+
+
+@pytest.mark.parametrize(
+    ("band", "entered", "expected"),
+    [
+        ("达成年度指标", D(9), D("9.00")),
+        ("达成", D("8.5"), D("8.50")),
+        ("部分达成年度指标并具有一定效果", D(7), D("7.00")),
+        ("未达成", D(2), D("2.00")),
+        ("达成", D(12), D("10.00")),  # kept within [0, w]; validation reports the band
+        ("达成", None, None),  # the evaluator must pick the score
+    ],
+)
+def test_qualitative_takes_the_evaluators_score(band: str, entered: D | None, expected: D | None) -> None:
+    assert indicator_score(ind("定性", "效果明显", "效果明显", D(10), band=band, score=entered)) == expected
+
+
+def test_self_entered_score_does_not_override_quantitative_rule() -> None:
+    assert indicator_score(ind("≥", D(100), D(90), D(10), score=D(10))) == D("9.00")
+
+
+@pytest.mark.parametrize(
+    ("total", "expected"),
+    [
+        (D("90.00"), "优"),  # the vendor bug gives 90.00 no grade (> 90); inclusive here
+        (D("89.99"), "良"),
+        (D("80.00"), "良"),
+        (D("79.99"), "中"),
+        (D("60.00"), "中"),
+        (D("59.99"), "差"),
+        (D("100.00"), "优"),
+        (D("0"), "差"),
+        (None, ""),
+    ],
+)
+def test_grade_bounds_are_inclusive(total: D | None, expected: str) -> None:
+    assert grade(total) == expected
+
+
+def evaluation(*indicators: Indicator, adjusted: D = D(100), executed: D = D(100)) -> Evaluation:
+    return Evaluation(budget=budget(adjusted, executed), indicators=list(indicators))
+
+
+def test_total_is_sum_of_rounded_scores() -> None:
+    # three indicators each 3.335 → 3.34 (half-up) → total 10 + 3 × 3.34 = 20.02, not round(20.005) = 20.01
+    items = [ind("≥", D(1000), D(667), D(5)) for _ in range(3)]
+    s = score(evaluation(*items))
+    assert [i.score for i in s.indicators] == [D("3.34")] * 3
+    assert s.total == D("20.02")
+
+
+def test_not_applicable_rescales_to_100() -> None:
+    a = ind("≥", D(100), D(50), D(40))  # 20 of 40
+    b = ind("≥", D(100), D(100), D(50))  # 50 of 50
+    na = ind("≥", D(100), "/", D(10))  # not applicable
+    s = score(evaluation(a, b, na))
+    assert s.indicators[2].applicable is False and s.indicators[2].score is None
+    assert s.applicable_weight == D(90)
+    # (10 + 20 + 50) / (10 + 90) × 100 = 80.00
+    assert s.total == D("80.00")
+    assert s.grade == "良"
+    na_band = ind("定性", "x", "", D(10), band="/")
+    assert score(evaluation(a, b, na_band)).total == D("80.00")
+
+
+def test_no_rescaling_without_not_applicable_rows() -> None:
+    s = score(evaluation(ind("≥", D(100), D(100), D(40))))  # weights add up to 50 only (a finding)
+    assert s.total == D("50.00")
+
+
+def test_total_undefined_without_budget() -> None:
+    s = score(evaluation(ind("≥", D(100), D(100), D(90)), adjusted=D(0)))
+    assert s.execution_rate is None and s.total is None and s.grade == ""
+    assert s.indicator_score == D("90.00")
+
+
+def test_level1_totals() -> None:
+    items = [
+        Indicator("产出指标", "数量指标", "a", "≥", D(10), "", D(5), "", D(30)),
+        Indicator("产出指标", "质量指标", "b", "≥", D(10), "", D(10), "", D(20)),
+        Indicator("效益指标", "社会效益指标", "c", "≥", D(10), "", "/", "", D(30)),
+    ]
+    totals = score(evaluation(*items)).level1_totals()
+    assert totals["产出指标"] == (D(50), D("35.00"))
+    assert totals["效益指标"] == (D(0), D(0))
+    assert totals["满意度指标"] == (D(0), D(0))
+
+
+@given(
+    t=st.decimals(min_value=D("0.01"), max_value=D(10_000), places=2),
+    a=st.decimals(min_value=D(-100), max_value=D(20_000), places=2),
+    w=st.decimals(min_value=D("0.5"), max_value=D(50), places=1),
+    op=st.sampled_from(["≥", "≤", "="]),
+)
+def test_score_between_zero_and_weight(t: D, a: D, w: D, op: str) -> None:
+    s = indicator_score(ind(op, t, a, w))
+    assert s is not None
+    assert D(0) <= s <= w
+    assert s == s.quantize(D("0.01"))
+    a0 = max(a, D(0))
+    if op in ("≥", "="):
+        expected = w if a0 >= t else w * a0 / t
+    else:
+        expected = w if a0 <= t else w * t / a0
+    assert s == round_half_up(expected)
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        (D("2.675"), D("2.68")),  # float 2.675 is 2.67499…; spreadsheets and we give 2.68
+        (D("1.005"), D("1.01")),
+        (D("-1.005"), D("-1.01")),
+        (D("0.125"), D("0.13")),
+        (D("90.599999999999994"), D("90.60")),  # 15 significant digits first (ground-notes.md)
+        (D(0), D("0.00")),
+    ],
+)
+def test_round_half_up_like_spreadsheets(x: D, expected: D) -> None:
+    assert round_half_up(x) == expected
+
+
+def test_default_rules_are_the_national_ones() -> None:
+    assert DEFAULT_RULES.execution_weight == 10
+    assert sum(DEFAULT_RULES.level1_weights.values()) + DEFAULT_RULES.execution_weight == 100
+    assert DEFAULT_RULES.reverse_variant == "R1"
