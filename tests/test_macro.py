@@ -53,7 +53,8 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     workbook["指标"]["C2"] = 48.5
     filled = folder / "filled.xlsm"
     workbook.save(filled)
-    return {"built": built, "filled": filled}
+    template = macro.build_macro_template(folder / "template.xlsm")
+    return {"built": built, "filled": filled, "template": template}
 
 
 def parts_of(path: Path) -> dict[str, bytes]:
@@ -79,6 +80,22 @@ def content_type(parts: dict[str, bytes], part: str) -> str | None:
     return None
 
 
+def sheet_codenames(parts: dict[str, bytes]) -> list[str]:
+    """Code names of the worksheets, in workbook order."""
+    main = f"{{{macro.MAIN_NS}}}"
+    book = etree.fromstring(parts["xl/workbook.xml"])
+    targets = {
+        rel.get("Id"): rel.get("Target")
+        for rel in etree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+        if rel.get("Type") == macro.REL_WORKSHEET
+    }
+    names = []
+    for sheet in book.iter(main + "sheet"):
+        part = macro._resolve("xl/workbook.xml", targets[sheet.get(f"{{{macro.DOC_REL_NS}}}id")])
+        names.append(etree.fromstring(parts[part]).find(main + "sheetPr").get("codeName"))
+    return names
+
+
 def assert_macro_package(path: Path) -> None:
     parts = parts_of(path)
     assert content_type(parts, "xl/workbook.xml") == "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -90,18 +107,16 @@ def assert_macro_package(path: Path) -> None:
     (ribbon,) = rel_targets(parts, "_rels/.rels", macro.REL_RIBBON)
     assert ribbon.lstrip("/") == "customUI/customUI.xml"
     assert parts["customUI/customUI.xml"] == CUSTOMUI
-    main = f"{{{macro.MAIN_NS}}}"
     book = etree.fromstring(parts["xl/workbook.xml"])
-    assert book.find(main + "workbookPr").get("codeName") == "ThisWorkbook"
-    for number in (1, 2):
-        sheet = etree.fromstring(parts[f"xl/worksheets/sheet{number}.xml"])
-        assert sheet.find(main + "sheetPr").get("codeName") == f"Sheet{number}"
+    assert book.find(f"{{{macro.MAIN_NS}}}workbookPr").get("codeName") == "ThisWorkbook"
+    names = sheet_codenames(parts)
+    assert names == [f"Sheet{number}" for number in range(1, len(names) + 1)]
 
 
 # ---- package --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["built", "filled"])
+@pytest.mark.parametrize("which", ["built", "filled", "template"])
 def test_package_has_vba_project_and_ribbon(books: dict[str, Path], which: str) -> None:
     assert_macro_package(books[which])
 
@@ -252,15 +267,15 @@ def olevba_modules(path: Path) -> dict[str, str]:
         parser.close()
 
 
-@pytest.mark.parametrize("which", ["built", "filled"])
+@pytest.mark.parametrize("which", ["built", "filled", "template"])
 def test_olevba_reads_back_the_sources(books: dict[str, Path], which: str) -> None:
     modules = olevba_modules(books[which])
-    assert set(modules) == {"ThisWorkbook.cls", "Sheet1.cls", "Sheet2.cls"} | {
-        f"{p.stem}.bas" for p in BAS_FILES
-    }
+    documents = ["ThisWorkbook", *sheet_codenames(parts_of(books[which]))]
+    assert set(modules) == {f"{name}.cls" for name in documents} | {f"{p.stem}.bas" for p in BAS_FILES}
     for path in BAS_FILES:
         assert modules[f"{path.stem}.bas"].replace("\r\n", "\n") == path.read_text("ascii")
-    assert 'Attribute VB_Name = "Sheet2"' in modules["Sheet2.cls"]
+    for name in documents:
+        assert modules[f"{name}.cls"].startswith(f'Attribute VB_Name = "{name}"\r\n'), name
 
 
 def test_long_and_repetitive_modules_survive_compression(tmp_path: Path) -> None:
@@ -364,7 +379,7 @@ def have_libreoffice() -> bool:
 def test_libreoffice_runs_the_self_test_macro(books: dict[str, Path], tmp_path: Path) -> None:
     runner = tmp_path / "run_macro.py"
     runner.write_text(UNO_RUNNER, "utf-8")
-    jobs = {which: (books[which], tmp_path / f"{which}-ran.xlsx") for which in ("built", "filled")}
+    jobs = {which: (path, tmp_path / f"{which}-ran.xlsx") for which, path in books.items()}
     args = [str(p.resolve()) for pair in jobs.values() for p in pair]
     url = "vnd.sun.star.script:VBAProject.PerfEval.SelfTest?language=Basic&location=document"
     result = subprocess.run(

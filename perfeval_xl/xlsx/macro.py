@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import os
 import posixpath
 import random
 import re
@@ -41,6 +40,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from lxml import etree
+
+from ..files import atomic_path
+from ..rules.config import DEFAULT_RULES, RuleSet
 
 #: Where the VBA (.bas) and ribbon (customUI.xml) sources live.
 MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
@@ -372,23 +374,13 @@ def _read_zip(path: Path) -> dict[str, bytes]:
 
 
 def _write_zip(path: Path, parts: dict[str, bytes]) -> None:
-    """Write ``parts`` as a zip at ``path`` atomically (temporary file + os.replace)."""
+    """Write ``parts`` as a zip at ``path`` atomically, ``[Content_Types].xml`` first."""
     order = sorted(parts, key=lambda name: name != "[Content_Types].xml")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name in order:
-                archive.writestr(
-                    zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)),
-                    parts[name],
-                    compress_type=zipfile.ZIP_DEFLATED,
-                )
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in order:
+            archive.writestr(
+                zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), parts[name], zipfile.ZIP_DEFLATED
+            )
 
 
 def _workbook_part(parts: dict[str, bytes]) -> str:
@@ -503,6 +495,15 @@ def make_macro_workbook(xlsx: Path, out: Path, *, macros_dir: Path = MACROS_DIR)
     _add_ribbon(parts, customui)
     _write_zip(out, parts)
     return out
+
+
+def build_macro_template(out: Path, rules: RuleSet = DEFAULT_RULES) -> Path:
+    """``perfeval-xl template --macro``: the template of ``xlsx.build`` made macro-enabled, at ``out``."""
+    from .build import build_template
+
+    with tempfile.TemporaryDirectory(prefix="perfeval-template-") as tmp:
+        plain = build_template(Path(tmp) / "template.xlsx", rules)
+        return make_macro_workbook(plain, out)
 
 
 def ensure_ribbon(path: Path, *, macros_dir: Path = MACROS_DIR) -> bool:
