@@ -254,6 +254,8 @@ def test_chinese_messages_round_trip_through_escapes() -> None:
     for name, readable in macro.VBA_MESSAGES.items():
         assert macro.vba_unescape(constants[name]) == readable
         assert macro.vba_escape(readable) == constants[name]
+    assert macro.vba_escape("表 A😀") == "\\u8868 A\\ud83d\\ude00"  # UTF-16 code units, as ChrW takes them
+    assert macro.vba_unescape("\\u8868 A\\ud83d\\ude00") == "表 A😀"
 
 
 # ---- VBA project ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ garble it; ``VBA_MESSAGES`` holds the readable text that the tests compare with 
 
 ms-ovba 0.0.1 quirks handled here: it writes its intermediate files into the current directory (we run
 it in a private temporary directory, under a lock) and its compressor computes the longest copy token
-wrongly (``0xFFFF << bit_count + 3`` instead of ``(0xFFFF >> bit_count) + 3``, MS-OVBA 2.4.1.3.19.4),
+wrongly (``0xFFFF << bit_count + 3`` instead of MS-OVBA's CopyToken Help ``(0xFFFF >> bit_count) + 3``),
 which corrupts any module with a repeat longer than ~18 bytes; the fix is applied only while building.
 """
 
@@ -110,13 +110,16 @@ class MacroError(ValueError):
 
 
 def vba_escape(text: str) -> str:
-    """ASCII form of ``text`` for a VBA string literal: non-ASCII as ``\\uxxxx`` (decoded by ``Zh``)."""
-    return "".join(ch if ord(ch) < 0x80 else f"\\u{ord(ch):04x}" for ch in text)
+    """ASCII form of ``text`` for a VBA string literal: each non-ASCII UTF-16 code unit as ``\\uxxxx``."""
+    units = text.encode("utf-16-le")
+    codes = (int.from_bytes(units[i : i + 2], "little") for i in range(0, len(units), 2))
+    return "".join(chr(code) if code < 0x80 else f"\\u{code:04x}" for code in codes)
 
 
 def vba_unescape(escaped: str) -> str:
     """Inverse of ``vba_escape`` (what ``Zh`` in PerfEval.bas computes)."""
-    return re.sub(r"\\u([0-9A-Fa-f]{4})", lambda m: chr(int(m.group(1), 16)), escaped)
+    units = re.sub(r"\\u([0-9A-Fa-f]{4})", lambda m: chr(int(m.group(1), 16)), escaped)
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
 
 
 def read_bas(path: Path) -> str:
