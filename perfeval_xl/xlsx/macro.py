@@ -286,13 +286,16 @@ def build_vba_project(
 
     Document modules (empty) are named after the workbook's and sheets' code names, as Excel has them.
     """
-    from ms_ovba.Models.Entities.doc_module import DocModule
-    from ms_ovba.Models.Entities.reference import Reference
-    from ms_ovba.Models.Entities.reference_registered import ReferenceRegistered
-    from ms_ovba.Models.Entities.std_module import StdModule
-    from ms_ovba.Models.Fields.libid_reference import LibidReference
-    from ms_ovba.vbaProject import VbaProject
-    from ms_ovba.Views.project_ole_file import ProjectOleFile
+    try:
+        from ms_ovba.Models.Entities.doc_module import DocModule
+        from ms_ovba.Models.Entities.reference import Reference
+        from ms_ovba.Models.Entities.reference_registered import ReferenceRegistered
+        from ms_ovba.Models.Entities.std_module import StdModule
+        from ms_ovba.Models.Fields.libid_reference import LibidReference
+        from ms_ovba.vbaProject import VbaProject
+        from ms_ovba.Views.project_ole_file import ProjectOleFile
+    except ImportError as exc:
+        raise MacroError("生成启用宏的模板需要 ms-ovba：请运行 pip install 'perfeval-xl[macro]'。") from exc
 
     sources = {path.stem: read_bas(path).replace("\n", "\r\n") for path in bas_files}
     documents = {workbook_codename: WORKBOOK_CLSID} | dict.fromkeys(sheet_codenames, WORKSHEET_CLSID)
