@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import re
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import xlsxwriter
 from lxml import etree
 from oletools.olevba import VBA_Parser
 
+from perfeval_xl import office
 from perfeval_xl.xlsx import macro
 
 BAS_FILES = sorted(macro.MACROS_DIR.glob("*.bas"))
@@ -321,79 +321,18 @@ def test_vba_project_container_is_well_formed(books: dict[str, Path]) -> None:
 
 # ---- LibreOffice ----------------------------------------------------------------------------------
 
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-#: Runs a document macro in LibreOffice headless over UNO and saves each result as .xlsx.
-#: Arguments: profile-dir macro-url (source target)...
-UNO_RUNNER = r"""
-import os, subprocess, sys, time
-import uno
-from com.sun.star.beans import PropertyValue
-from com.sun.star.connection import NoConnectException
-
-def prop(name, value):
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
-
-profile, macro_url, *files = sys.argv[1:]
-pipe = "perfeval_test_%d" % os.getpid()
-office = subprocess.Popen(
-    ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
-     "-env:UserInstallation=" + uno.systemPathToFileUrl(profile), "--accept=pipe,name=%s;urp;" % pipe],
-    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-try:
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    for _ in range(600):
-        try:
-            ctx = resolver.resolve("uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe)
-            break
-        except NoConnectException:
-            time.sleep(0.1)
-    desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-    for source, target in zip(files[::2], files[1::2]):
-        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0,
-                                           (prop("Hidden", True), prop("MacroExecutionMode", 4)))
-        doc.getScriptProvider().getScript(macro_url).invoke((), (), ())
-        doc.storeToURL(uno.systemPathToFileUrl(target), (prop("FilterName", "Calc Office Open XML"),))
-        doc.close(True)
-    try:
-        desktop.terminate()
-    except Exception:
-        pass
-finally:
-    try:
-        office.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        office.kill()
-"""
-
-
-def have_libreoffice() -> bool:
-    if shutil.which("soffice") is None or not Path(SYSTEM_PYTHON).exists():
-        return False
-    return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
-
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(not have_libreoffice(), reason="needs LibreOffice headless and python3-uno")
-def test_libreoffice_runs_the_self_test_macro(books: dict[str, Path], tmp_path: Path) -> None:
-    runner = tmp_path / "run_macro.py"
-    runner.write_text(UNO_RUNNER, "utf-8")
-    jobs = {which: (path, tmp_path / f"{which}-ran.xlsx") for which, path in books.items()}
-    args = [str(p.resolve()) for pair in jobs.values() for p in pair]
-    url = "vnd.sun.star.script:VBAProject.PerfEval.SelfTest?language=Basic&location=document"
-    result = subprocess.run(
-        [SYSTEM_PYTHON, str(runner), str(tmp_path / "profile"), url, *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
+@pytest.mark.skipif(
+    office.find_soffice() is None or office.find_uno_python() is None,
+    reason="运行宏需要 LibreOffice 与 python3-uno",
+)
+@pytest.mark.parametrize("which", ["built", "filled", "template"])
+def test_libreoffice_runs_the_self_test_macro(books: dict[str, Path], which: str, tmp_path: Path) -> None:
+    ran = tmp_path / f"{which}-ran.xlsx"
+    office.run_macro(books[which], "PerfEval.SelfTest", save_to=ran)
+    sheet = openpyxl.load_workbook(ran)["PerfEvalSelfTest"]
     no_xlwings = macro.VBA_MESSAGES["MSG_NO_XLWINGS"]
-    for which, (_, ran) in jobs.items():
-        sheet = openpyxl.load_workbook(ran)["PerfEvalSelfTest"]
-        assert sheet["A1"].value == "PerfEval self-test OK", which
-        assert sheet["A2"].value == no_xlwings, which  # Zh() decoded the escapes
-        assert sheet["A3"].value == no_xlwings, which  # what a button reports without xlwings
+    assert sheet["A1"].value == "PerfEval self-test OK"
+    assert sheet["A2"].value == no_xlwings  # Zh() decoded the escapes
+    assert sheet["A3"].value == no_xlwings  # what a button reports without xlwings
