@@ -254,7 +254,13 @@ def fill(
                 bar.update(task, advance=1, errors=errors)
 
             results = fill_units(
-                result.units, outdir, template=template_path, csv_name=data.name, force=force, rules=rule_set, progress=step
+                result.units,
+                outdir,
+                template=template_path,
+                csv_name=data.name,
+                force=force,
+                rules=rule_set,
+                progress=step,
             )
     file_findings = [f for f in result.findings if not any(f in u.findings for u in result.units)]
     all_findings = file_findings + [f for r in results for f in r.findings]
@@ -264,12 +270,16 @@ def fill(
     for head in ("单位/评价对象", "文件", "总分", "等级", "错误"):
         table.add_column(head)
     for r in results:
-        table.add_row(r.key, r.file if not r.skipped else f"[yellow]{r.skipped}[/]", r.total, r.grade, str(r.errors))
+        table.add_row(
+            r.key, r.file if not r.skipped else f"[yellow]{r.skipped}[/]", r.total, r.grade, str(r.errors)
+        )
     out.print(table)
     written = sum(1 for r in results if not r.skipped)
     out.print(f"已写入 {written} 个工作簿到 {outdir}；{_count_line(all_findings)}。")
     if result.skipped:
-        out.print(f"[bold red]{len(result.skipped)} 个单位因必填数据无法读取而未生成：{'、'.join(result.skipped)}[/]")
+        out.print(
+            f"[bold red]{len(result.skipped)} 个单位因必填数据无法读取而未生成：{'、'.join(result.skipped)}[/]"
+        )
         raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_FINDINGS if any(f.level is Level.ERROR for f in all_findings) else EXIT_OK)
 

@@ -361,6 +361,9 @@ def to_pdf(path: Path, out: Path, *, sheet: str | None = None, timeout: float = 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _VIEW_TAG = re.compile(rb"<(?:\w+:)?workbookView\b[^>]*>")
+_PRINT_NAME = re.compile(
+    rb'(<(?:\w+:)?definedName\b[^>]*\bname="_xlnm\.Print_(?:Area|Titles)"[^>]*>)[^<]*</(?:\w+:)?definedName>'
+)
 
 
 def _only_sheet(src: Path, sheet: str, dst: Path) -> Path:
@@ -380,7 +383,8 @@ def _only_sheet(src: Path, sheet: str, dst: Path) -> Path:
             tag = match.group()
             if next(tags) == index:
                 return re.sub(rb'\sstate="[^"]*"', b"", tag)
-            if _attr(tag, "state") is None:  # keep "hidden" and "veryHidden" as they are
+            if _attr(tag, "state") in (None, "visible"):  # keep "hidden" and "veryHidden" as they are
+                tag = re.sub(rb'\sstate="[^"]*"', b"", tag)
                 tag = re.sub(rb"^(<(?:\w+:)?sheet)", rb'\1 state="hidden"', tag)
             return tag
 
@@ -388,7 +392,13 @@ def _only_sheet(src: Path, sheet: str, dst: Path) -> Path:
             tag = re.sub(rb'\s(?:activeTab|firstSheet)="\d+"', b"", match.group())
             return re.sub(rb"^(<(?:\w+:)?workbookView)", rb'\1 activeTab="%d"' % index, tag)
 
+        def print_name(match: re.Match[bytes]) -> bytes:
+            # LibreOffice prints a hidden sheet that has a print range: drop the others' print ranges.
+            local = _attr(match.group(1), "localSheetId")
+            return match.group() if local is None or int(local) == index else b""
+
         xml = _VIEW_TAG.sub(view_tag, _SHEET_TAG.sub(sheet_tag, xml))
+        xml = _PRINT_NAME.sub(print_name, xml)
         dst.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in zin.infolist():

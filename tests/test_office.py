@@ -89,6 +89,27 @@ def test_only_sheet_hides_the_others_and_activates_the_one(tmp_path: Path) -> No
         office._only_sheet(src, "总表", tmp_path / "x.xlsx")
 
 
+def test_only_sheet_also_hides_sheets_marked_visible(tmp_path: Path) -> None:
+    # openpyxl (and so every workbook we have written back) spells out state="visible"
+    src = xlsxwriter_book(tmp_path / "book.xlsx", 1, 2)
+    openpyxl.load_workbook(src).save(src)
+    copy = office._only_sheet(src, "汇总", tmp_path / "copy" / "book.xlsx")
+    wb = openpyxl.load_workbook(copy)
+    assert [(ws.title, ws.sheet_state) for ws in wb.worksheets] == [("自评表", "hidden"), ("汇总", "visible")]
+
+
+def test_only_sheet_drops_the_other_sheets_print_ranges(tmp_path: Path) -> None:
+    # LibreOffice prints a hidden sheet when it has a print range
+    src = xlsxwriter_book(tmp_path / "book.xlsx", 1, 2)
+    wb = openpyxl.load_workbook(src)
+    wb["自评表"].print_area = "A1:B2"
+    wb["汇总"].print_area = "A1:C3"
+    wb.save(src)
+    wb = openpyxl.load_workbook(office._only_sheet(src, "汇总", tmp_path / "copy" / "book.xlsx"))
+    assert not wb["自评表"].print_area
+    assert wb["汇总"].print_area == "'汇总'!$A$1:$C$3"
+
+
 def test_missing_soffice_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(office.SOFFICE_ENV, str(tmp_path / "no-such-soffice"))
     assert office.find_soffice() is None

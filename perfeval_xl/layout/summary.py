@@ -27,7 +27,7 @@ from .spec import CellValue, PrintSetup, SheetSpec, absolute
 
 LIVE_ROWS = 20
 COLS = "ABCDEFGHI"
-WIDTHS = {"A": 11, "B": 10, "C": 12, "D": 22, "E": 12, "F": 12, "G": 7, "H": 8, "I": 24}
+WIDTHS = {"A": 13, "B": 10, "C": 12, "D": 22, "E": 12, "F": 12, "G": 7, "H": 8, "I": 24}
 LINE_HEIGHT = 15  # points per wrapped line at 11 pt
 IND_HEADERS = (
     "一级指标",
@@ -154,7 +154,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
         merge("B4:E4", ev.department, "p_text")
         put("F4", "实施单位" if is_project else "单位编码", "p_label")
         merge("G4:I4", ev.unit_name if is_project else ev.unit_code, "p_text")
-    s.heights[3] = s.heights[4] = 24
+    s.heights[3] = s.heights[4] = 28
 
     # Money block: rows 5..9
     if live:
@@ -167,6 +167,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
     else:
         merge("A5:A9", "项目资金（万元）" if is_project else "部门资金（万元）", "p_label")
     merge("B5:C5", None, "p_label")
+    s.heights[5] = s.heights[6] = 22
     for col, head in zip("DEFGHI", FUND_HEADERS, strict=True):
         put(f"{col}5", head, "p_label")
     merge("B6:C6", "年度资金总额", "p_center")
@@ -284,7 +285,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
         fit_height=0,
         area=f"A1:I{sign + 4}",
         repeat_rows=f"{head}:{head}",
-        margins_cm=(1.5, 1.5, 1.5, 1.2),
+        margins_cm=(1.5, 2.0, 1.5, 1.2),
     )
     return s
 
