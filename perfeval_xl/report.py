@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from copy import deepcopy
 from decimal import Decimal
@@ -41,6 +39,9 @@ from docx.enum.text import WD_COLOR_INDEX
 from docx.oxml.ns import qn
 from docx.text.run import Run
 
+from . import display
+from .display import plain
+from .files import atomic_write_bytes
 from .model import Evaluation, Finding, Indicator, Kind, Level, Num, as_number
 from .rules import vocab
 from .rules.expr import round_half_up
@@ -89,20 +90,12 @@ PROJECT_TEXT_LABELS: dict[str, str] = {
     "achievements": "项目绩效实现情况分析（经济效益、社会效益等）",
 }
 
-_OPERATOR_DISPLAY = {">=": "≥", "≧": "≥", "＞": ">", "<=": "≤", "≦": "≤", "＜": "<", "＝": "="}
-
 
 # ------------------------------------------------------------------------------------------ formatting
 
 
 def placeholder(what: str) -> str:
     return f"【待填写：{what}】"
-
-
-def _plain(d: Decimal) -> str:
-    """A number as entered, without exponent or trailing zeros (10, 2.5, 89.974)."""
-    text = format(d.normalize(), "f")
-    return "0" if text in ("-0", "") else text
 
 
 def money(value: Num) -> str | None:
@@ -124,7 +117,7 @@ def points(value: Decimal | None) -> str | None:
 
 def weight_text(value: Num) -> str | None:
     d = as_number(value)
-    return None if d is None else _plain(d)
+    return None if d is None else plain(d)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -132,28 +125,14 @@ def paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _value(value: Num, unit: str) -> str:
-    if isinstance(value, Decimal):
-        return _plain(value) + unit.strip()
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return ""
-
-
 def target_text(ind: Indicator) -> str:
-    """年度指标值 with its operator and unit (≥50个); 定性 targets as written."""
-    shown = _value(ind.target, ind.unit)
-    if not shown:
-        return "—"
-    op = ind.operator.strip()
-    if isinstance(ind.target, Decimal) and vocab.normalize_operator(op) in ("≥", "≤", "="):
-        return _OPERATOR_DISPLAY.get(op, op) + shown
-    return shown
+    """年度指标值 with its operator and unit (≥50个); 定性 targets as written; — when blank."""
+    return display.target_text(ind) or "—"
 
 
 def actual_text(ind: Indicator) -> str:
-    """实际完成值 with its unit; for a 定性 row without one, the chosen 完成档次."""
-    return _value(ind.actual, ind.unit) or ind.band.strip() or "—"
+    """实际完成值 with its unit; for a 定性 row the chosen 完成档次; — when blank."""
+    return display.actual_text(ind) or "—"
 
 
 # -------------------------------------------------------------------------------------------- context
@@ -259,7 +238,7 @@ def _scores(ev: Evaluation, scores: Scores, rows: list[tuple[Indicator, Any]]) -
     for name, (weight, score) in scores.level1_totals().items():
         if name in used:
             table.append(
-                {"name": name or "（未填一级指标）", "weight": _plain(weight), "score": points(score)}
+                {"name": name or "（未填一级指标）", "weight": plain(weight), "score": points(score)}
             )
     na_count = sum(1 for _, sc in rows if sc.weight is not None and not sc.applicable)
     exec_weight = as_number(ev.execution_weight) or Decimal(0)
@@ -268,7 +247,7 @@ def _scores(ev: Evaluation, scores: Scores, rows: list[tuple[Indicator, Any]]) -
         "total": points(scores.total) or placeholder("自评得分（数据不全，无法计算）"),
         "grade": scores.grade or placeholder("等级"),
         "rows": table,
-        "sum_weight": _plain(exec_weight + scores.applicable_weight),
+        "sum_weight": plain(exec_weight + scores.applicable_weight),
         "sum_score": points(raw) or "—",
         "rescaled": na_count > 0,
         "na_count": na_count,
@@ -314,7 +293,7 @@ def _deviations(
             {
                 "name": "预算执行率",
                 "detail": f"全年预算数{budget['total']}万元，全年执行数{budget['executed']}万元，"
-                f"执行率{budget['rate']}，得分{points(scores.execution_score)}分（分值{_plain(exec_weight)}分）。",
+                f"执行率{budget['rate']}，得分{points(scores.execution_score)}分（分值{plain(exec_weight)}分）。",
                 "note": ev.budget.note.strip() or placeholder("预算执行率未达到100%的原因及改进措施"),
             }
         )
@@ -325,7 +304,7 @@ def _deviations(
             {
                 "name": ind.name.strip() or "（未命名指标）",
                 "detail": f"年度指标值{target_text(ind)}，实际完成值{actual_text(ind)}，"
-                f"得分{points(sc.score)}分（分值{_plain(sc.weight)}分）。",
+                f"得分{points(sc.score)}分（分值{plain(sc.weight)}分）。",
                 "note": ind.deviation_note.strip() or placeholder("偏差原因分析及改进措施"),
             }
         )
@@ -365,7 +344,7 @@ def report_context(ev: Evaluation, scores: Scores, findings: Sequence[Finding] =
         "unit": ev.unit_name.strip() or placeholder("单位名称"),
         "department": ev.department.strip() or placeholder("主管部门"),
         "project": ev.project_name.strip() or placeholder("项目名称"),
-        "year": _plain(year) if year is not None else placeholder("评价年度"),
+        "year": plain(year) if year is not None else placeholder("评价年度"),
         "filled_on": ev.filled_on.strip() or placeholder("填报日期"),
         "errors": errors,
         "error_count": sum(1 for f in findings if f.level == Level.ERROR),
@@ -378,28 +357,6 @@ def report_context(ev: Evaluation, scores: Scores, findings: Sequence[Finding] =
 
 
 # ------------------------------------------------------------------------------------------- rendering
-
-
-def atomic_write_bytes(out: Path, data: bytes) -> Path:
-    """Write ``data`` to ``out`` through a temporary file in the same folder, then rename."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}-", suffix=out.suffix + ".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, out.stat().st_mode & 0o777 if out.exists() else 0o666 & ~_umask())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def mark_placeholders(doc: DocumentType) -> int:

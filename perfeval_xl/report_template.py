@@ -726,7 +726,7 @@ def _drop_thumbnail(xml: bytes) -> bytes:
 
 def build_default_template(out: Path, kind: Kind = Kind.DEPARTMENT) -> Path:
     """Write the default template for ``kind`` to ``out`` (atomically) and return ``out``."""
-    from .report import atomic_write_bytes
+    from .files import atomic_write_bytes
 
     return atomic_write_bytes(out, template_bytes(kind))
 

@@ -241,7 +241,7 @@ def test_indicator_table_rows_equal_the_model(tmp_path):
         ["≥5家", "4家"],
         ["≥95%", "100%"],
         ["≥6%", "5.4%"],
-        ["保障有力", "达成"],
+        ["保障有力", "达成年度指标"],
         ["≥90%", "92%"],
     ]
     # Equal 一级/二级 cells are merged vertically (python-docx repeats the merged text).
@@ -265,7 +265,7 @@ def test_deviations_list_every_item_below_its_weight_with_its_reason(tmp_path):
     # No reason entered: a placeholder, not invented prose.
     assert paragraph_starting(doc, "（2）规上工业增加值增速。").endswith("【待填写：偏差原因分析及改进措施】")
     assert paragraph_starting(doc, "（3）保障机关正常运转。").startswith(
-        "（3）保障机关正常运转。年度指标值保障有力，实际完成值达成，得分14.00分（分值15分）。"
+        "（3）保障机关正常运转。年度指标值保障有力，实际完成值达成年度指标，得分14.00分（分值15分）。"
     )
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ..display import actual_text, plain, target_text
 from ..model import Evaluation, Indicator, Kind, Num
-from ..rules import vocab
 from ..rules.scoring import Scores
 from . import fields as F
 from .spec import CellValue, PrintSetup, SheetSpec, absolute
@@ -43,33 +43,6 @@ FUND_HEADERS = ("年初预算数", "全年预算数", "全年执行数", "分值
 PROJECT_FUND_ROWS = ("其中：当年财政拨款", "上年结转资金", "其他资金")
 DEPARTMENT_FUND_ROWS = ("其中：一般公共预算拨款", "政府性基金拨款", "其他收入")
 DASH = "—"
-
-
-def format_number(value: Num) -> str:
-    """A number as a clerk writes it: no exponent, no trailing zeros (50, 0.95, 85.5)."""
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return text
-    return "" if value is None else str(value)
-
-
-def target_text(ind: Indicator) -> str:
-    """年度指标值 as the official table prints it: operator, value and unit in one cell (≥50个, =100%)."""
-    op = vocab.normalize_operator(ind.operator) or ind.operator.strip()
-    if op == "定性":
-        return format_number(ind.target)
-    if ind.target is None:
-        return ""
-    return f"{op}{format_number(ind.target)}{ind.unit.strip()}"
-
-
-def actual_text(ind: Indicator) -> str:
-    """实际完成值 as printed: the band for 定性 rows (or the description), else value and unit."""
-    if vocab.normalize_operator(ind.operator) == "定性":
-        return vocab.normalize_band(ind.band) or ind.band.strip() or format_number(ind.actual)
-    if isinstance(ind.actual, Decimal):
-        return f"{format_number(ind.actual)}{ind.unit.strip()}"
-    return format_number(ind.actual)
 
 
 def _ref(sheet: str, cell: str) -> str:
@@ -120,7 +93,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
     else:
         assert ev is not None
         merge("A1:I1", "项目支出绩效自评表" if is_project else "部门整体支出绩效自评表", "p_title")
-        year_text = format_number(ev.year) if ev.year is not None else "    "
+        year_text = plain(ev.year) if isinstance(ev.year, Decimal) else (ev.year or "    ")
         merge("A2:I2", f"（{year_text}年度）", "p_subtitle")
     s.heights[1] = 30
 
@@ -378,7 +351,7 @@ def _snapshot_indicator_rows(
         s.put(f"E{r}", target_text(ind), "p_center")
         s.put(f"F{r}", actual_text(ind), "p_center")
         s.put(
-            f"G{r}", ind.weight if isinstance(ind.weight, Decimal) else format_number(ind.weight), "p_score"
+            f"G{r}", ind.weight if isinstance(ind.weight, Decimal) else (ind.weight or ""), "p_score"
         )
         if sc.applicable:
             s.put(f"H{r}", sc.score, "p_score")
