@@ -112,9 +112,12 @@ def template(
     except OutputExists as exc:
         _fail(str(exc))
     if macro:
-        from .xlsx.macro import build_macro_template
+        from .xlsx.macro import MacroError, build_macro_template
 
-        build_macro_template(target, rule_set)
+        try:
+            build_macro_template(target, rule_set)
+        except MacroError as exc:
+            _fail(str(exc))
     else:
         build_template(target, rule_set)
     out.print(f"已生成模板：{target}")
