@@ -534,6 +534,24 @@ def pdf_to_png(pdf: Path, outdir: Path, dpi: int = 110) -> list[Path]:
     return result
 
 
+def merge_pdfs(parts: Sequence[Path], out: Path) -> Path:
+    """Join PDFs in order into ``out`` (``pdfunite``), written atomically."""
+    from .files import atomic_path
+
+    for part in parts:
+        if not Path(part).is_file():
+            raise OfficeError(f"找不到 PDF 文件：{part}")
+    with atomic_path(Path(out)) as tmp:
+        done = subprocess.run(
+            [_tool("pdfunite"), *map(str, parts), str(tmp)], capture_output=True, timeout=120, check=False
+        )
+        if done.returncode != 0:
+            raise OfficeError(
+                f"pdfunite 无法合并 PDF：{done.stderr.decode('utf-8', errors='replace').strip()}"
+            )
+    return Path(out)
+
+
 # ---------------------------------------------------------------------------------------------- macros
 
 

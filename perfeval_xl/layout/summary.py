@@ -350,9 +350,7 @@ def _snapshot_indicator_rows(
         s.put(f"D{r}", ind.name, "p_text")
         s.put(f"E{r}", target_text(ind), "p_center")
         s.put(f"F{r}", actual_text(ind), "p_center")
-        s.put(
-            f"G{r}", ind.weight if isinstance(ind.weight, Decimal) else (ind.weight or ""), "p_score"
-        )
+        s.put(f"G{r}", ind.weight if isinstance(ind.weight, Decimal) else (ind.weight or ""), "p_score")
         if sc.applicable:
             s.put(f"H{r}", sc.score, "p_score")
         else:
