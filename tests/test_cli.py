@@ -98,7 +98,11 @@ def test_score_json(clean: Path) -> None:
     assert doc["unit_code"] == "001234"
     assert doc["execution_rate"] == 1.0
     assert doc["total"] == float(s.total) and doc["grade"] == s.grade
-    assert doc["indicators"][1] == {"name": "新增5G基站", "weight": 15.0, "score": float(s.indicators[1].score)}
+    assert doc["indicators"][1] == {
+        "name": "新增5G基站",
+        "weight": 15.0,
+        "score": float(s.indicators[1].score),
+    }
 
 
 def test_summary_to_another_file_leaves_the_book(clean: Path, tmp_path: Path) -> None:

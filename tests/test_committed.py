@@ -29,7 +29,9 @@ def cells(path: Path) -> dict[str, dict[str, object]]:
 @pytest.mark.parametrize("name", ["预算绩效自评模板.xlsx", "预算绩效自评模板.xlsm"])
 def test_committed_template_is_what_the_builder_makes(name: str, tmp_path: Path) -> None:
     fresh = build_template(tmp_path / "fresh.xlsx")
-    assert cells(WORKBOOKS / name) == cells(fresh), f"rebuild with: perfeval-xl template {'--macro ' if name.endswith('m') else ''}-o workbooks/{name} --force"
+    assert cells(WORKBOOKS / name) == cells(fresh), (
+        f"rebuild with: perfeval-xl template {'--macro ' if name.endswith('m') else ''}-o workbooks/{name} --force"
+    )
 
 
 def test_committed_examples_are_the_example_csv() -> None:
