@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from perfeval_xl.model import Budget, Evaluation, FundLine, Indicator
+from factories import seed_budget
+
+from perfeval_xl.model import Evaluation, Indicator
 
 
 def seed_evaluation() -> Evaluation:
@@ -15,31 +17,38 @@ def seed_evaluation() -> Evaluation:
         department="雷州市人民政府",
         year=D(2023),
         kind="部门整体支出",
-        budget=Budget(
-            total=FundLine(D("2652.84"), D("2652.84"), D("2652.84")),
-            general_public=D("1807.49"),
-            government_fund=D("838.62"),
-            other_income=D("6.73"),
-            basic=D("591.31"),
-            wages=D("314.19"),
-            goods_services=D("104.11"),
-            household_subsidy=D("173.01"),
-            project=D("2061.53"),
-            enterprise_subsidy=D("1348.28"),
-        ),
+        budget=seed_budget(enterprise_subsidy=True),
         goal_expected="保障机关正常运转，推进企业技改创新升级。",
         goal_actual="完成技改企业 20 家，新增 5G 基站 224 座。",
         indicators=[
             Indicator("产出指标", "数量指标", "完成技改企业数", "≥", D(17), "家", D(20), "", D(20)),
             Indicator(
-                "产出指标", "数量指标", "新增5G基站", "≥", D(262), "座", D(224), "", D(15), None,
+                "产出指标",
+                "数量指标",
+                "新增5G基站",
+                "≥",
+                D(262),
+                "座",
+                D(224),
+                "",
+                D(15),
+                None,
                 "部分站址协调滞后；下年提前对接铁塔公司。",
             ),
             Indicator("产出指标", "时效指标", "项目备案办结时限", "≤", D(3), "个工作日", D(3), "", D(15)),
             Indicator("效益指标", "经济效益指标", "规上工业增加值增速", "≥", D(5), "%", D("5.4"), "", D(30)),
             Indicator(
-                "满意度指标", "服务对象满意度指标", "企业满意度", "定性", "满意", "", "达成年度指标",
-                "达成年度指标", D(10), D(9), "个别企业反映办事流程较长；下年精简材料。",
+                "满意度指标",
+                "服务对象满意度指标",
+                "企业满意度",
+                "定性",
+                "满意",
+                "",
+                "达成年度指标",
+                "达成年度指标",
+                D(10),
+                D(9),
+                "个别企业反映办事流程较长；下年精简材料。",
             ),
         ],
     )

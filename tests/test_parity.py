@@ -42,7 +42,9 @@ def indicators(draw: st.DrawFn) -> Indicator:
     level1 = draw(st.sampled_from(list(vocab.LEVELS)))
     op = draw(st.sampled_from(["≥", "≤", "=", ">", "<", "定性", "≥", "≤"]))
     weight = draw(st.one_of(st.decimals(min_value=D("0.5"), max_value=50, places=2), st.just(D(10))))
-    ind = Indicator(level1, vocab.LEVELS[level1][0], f"指标{draw(st.integers(0, 999))}", op, unit="个", weight=weight)
+    ind = Indicator(
+        level1, vocab.LEVELS[level1][0], f"指标{draw(st.integers(0, 999))}", op, unit="个", weight=weight
+    )
     if op == "定性":
         band = draw(st.sampled_from([*vocab.BANDS, "达成", "/"]))
         ind.band = band
@@ -133,10 +135,16 @@ def compare(book: Path, ev: Evaluation, s: Scores) -> None:
     max_examples=3,
     deadline=None,
     derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 @given(cases=st.lists(evaluations(), min_size=BATCH, max_size=BATCH))
-def test_formulas_equal_python(cases: list[Evaluation], template: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_formulas_equal_python(
+    cases: list[Evaluation], template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     work = tmp_path_factory.mktemp("cases")
     books = [fill_workbook(ev, work / f"case{i:03}.xlsx", template=template) for i, ev in enumerate(cases)]
     out = office.recalculate(books, work / "recalculated")
@@ -145,15 +153,17 @@ def test_formulas_equal_python(cases: list[Evaluation], template: Path, tmp_path
 
 
 SEED_CASES = [
-    # the vendor boundary: exactly 90.00 must be 优
+    # the vendor boundary: exactly 90.00 must be 优 (10 + 90 × 88.89 / 100 = 10 + 80.00)
     Evaluation(
         budget=Budget(total=FundLine(D(100), D(100), D(100))),
-        indicators=[Indicator("产出指标", "数量指标", "a", "≥", D(100), "", D(80), "", D(90))],
+        indicators=[Indicator("产出指标", "数量指标", "a", "≥", D(100), "", D("88.89"), "", D(90))],
     ),
     # rounding: 3 × 3.335 → 3.34 each (Python's round() would say 3.33 or drift)
     Evaluation(
         budget=Budget(total=FundLine(D(3), D(3), D(2))),
-        indicators=[Indicator("产出指标", "数量指标", f"r{i}", "≥", D(1000), "", D(667), "", D(5)) for i in range(3)],
+        indicators=[
+            Indicator("产出指标", "数量指标", f"r{i}", "≥", D(1000), "", D(667), "", D(5)) for i in range(3)
+        ],
     ),
     # not applicable rows rescale to 100
     Evaluation(
@@ -191,7 +201,9 @@ def test_template_cached_values_are_what_libreoffice_computes(template: Path, tm
             for c in row:
                 if c.data_type == "f":
                     mine, lo = ours[name][c.coordinate].value, theirs[name][c.coordinate].value
-                    assert (mine in (None, "") and lo in (None, "")) or mine == lo, f"{name}!{c.coordinate}: {mine!r} vs {lo!r}"
+                    assert (mine in (None, "") and lo in (None, "")) or mine == lo, (
+                        f"{name}!{c.coordinate}: {mine!r} vs {lo!r}"
+                    )
                     checked += 1
     assert checked > 900
     assert openpyxl.load_workbook(stale, data_only=True)[F.SCORING][f"B{F.SCORING_TOTAL_ROW}"].value == 10
