@@ -1,7 +1,7 @@
 """The live edge: ribbon entry points and worksheet functions (UDFs) for Excel, through xlwings.
 
-Each ribbon button runs ``RunPython "import perfeval_xl.excel as m; m.validate_book()"`` (see
-``ENTRY_POINTS``) on the calling workbook. An entry point reads each sheet it needs in **one** bulk read,
+Each ribbon button runs ``RunPython "import perfeval_xl.excel as m; m.validate_book()"`` on the calling
+workbook (the functions are listed in ``xlsx.macro.ENTRY_POINTS``; each takes only an optional ``book``). An entry point reads each sheet it needs in **one** bulk read,
 turns the values into the model with the same conversion as the file reader
 (``xlsx.read.evaluation_from_grids``), scores and checks with ``service.evaluate`` (the command line's
 rules), and writes each sheet back in **one** bulk values write. Input cells are never written: marks
@@ -72,9 +72,6 @@ from .xlsx.read import (
     evaluation_from_grids,
 )
 from .xlsx.write import findings_row, findings_summary, mark_notes, ordered_findings
-
-#: Functions the ribbon calls (macros/PerfEval.bas). Each takes only an optional ``book``.
-ENTRY_POINTS = ("validate_book", "score_book", "summary_book", "clear_marks", "about")
 
 TITLE = "绩效自评"
 #: Where unexpected errors are logged (the message box names it).
