@@ -538,16 +538,19 @@ def _current_block(book: xw.Book, plan: SummaryPlan) -> tuple[xw.Sheet, int]:
         raise WorkbookError(_LAYOUT_CHANGED.format(sheet=F.SUMMARY, what="找不到该工作表"))
     ws = book.sheets[F.SUMMARY]
     column = [cell_text(r[0]) for r in _read(ws, 1, _last_row(ws), 1)]
-    label = plan.spec.cells[f"A{plan.head}"].value
+    label = plan.spec.cells[f"A{plan.head}"].value  # 绩效指标
+    total_label = plan.spec.cells[f"A{plan.block[1] + 1}"].value  # 总分
     if (
         len(column) <= plan.head + 1
         or column[plan.head - 1] != label
-        or "总分" not in column[plan.head + 1 :]
+        or total_label not in column[plan.head + 1 :]
     ):
         raise WorkbookError(
-            _LAYOUT_CHANGED.format(sheet=F.SUMMARY, what=f"第 {plan.head} 行“{label}”或“总分”行不在原位")
+            _LAYOUT_CHANGED.format(
+                sheet=F.SUMMARY, what=f"第 {plan.head} 行“{label}”或“{total_label}”行不在原位"
+            )
         )
-    total = column.index("总分", plan.head + 1) + 1
+    total = column.index(total_label, plan.head + 1) + 1
     return ws, total - plan.head - 1
 
 
