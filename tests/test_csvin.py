@@ -1,0 +1,691 @@
+"""csvin: the budget system's CSV export → one Evaluation per unit and 评价对象. Fixtures are built here."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from perfeval_xl.csvin import CsvResult, locate_findings, read_csv
+from perfeval_xl.model import Finding, Kind, Level
+from perfeval_xl.rules.scoring import score
+
+D = Decimal
+ROOT = Path(__file__).resolve().parents[1]
+SEED_CSV = ROOT / "workbooks" / "examples" / "seed_2023.csv"
+
+HEADER = [
+    "单位编码",
+    "单位名称",
+    "主管部门",
+    "评价年度",
+    "评价对象",
+    "全年预算数",
+    "全年执行数",
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "指标性质",
+    "年度指标值",
+    "度量单位",
+    "实际完成值",
+    "分值",
+    "得分",
+    "偏差原因分析及改进措施",
+]
+
+
+def row(**values: str) -> dict[str, str]:
+    return values
+
+
+def ind(name: str, target: str = "10", actual: str = "10", weight: str = "10", **more: str) -> dict[str, str]:
+    base = {
+        "一级指标": "产出指标",
+        "二级指标": "数量指标",
+        "三级指标": name,
+        "指标性质": "≥",
+        "年度指标值": target,
+        "度量单位": "个",
+        "实际完成值": actual,
+        "分值": weight,
+    }
+    base.update(more)
+    return base
+
+
+def unit(
+    code: str, name: str, subject: str = "部门整体", adjusted: str = "100", executed: str = "90"
+) -> dict[str, str]:
+    return {
+        "单位编码": code,
+        "单位名称": name,
+        "主管部门": "某某局",
+        "评价年度": "2023",
+        "评价对象": subject,
+        "全年预算数": adjusted,
+        "全年执行数": executed,
+    }
+
+
+def two_units() -> list[dict[str, str]]:
+    """Unit A (部门整体, 3 rows, unit columns on the first row only) and unit B (项目, 2 rows)."""
+    return [
+        {**unit("001234", "甲局"), **ind("甲1")},
+        ind("甲2"),
+        ind("甲3"),
+        {**unit("000789", "乙中心", "乙项目", "50", "50"), **ind("乙1")},
+        ind("乙2"),
+    ]
+
+
+def write(
+    tmp_path: Path,
+    rows: list[dict[str, str]],
+    header: list[str] = HEADER,
+    *,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    name: str = "t.csv",
+    rename: dict[str, str] | None = None,
+    before: tuple[list[str], ...] = (),
+) -> Path:
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    for line in before:
+        w.writerow(line)
+    w.writerow([(rename or {}).get(h, h) for h in header])
+    for r in rows:
+        w.writerow([r.get(h, "") for h in header])
+    path = tmp_path / name
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def by_subject(result: CsvResult) -> dict[str, object]:
+    return {u.evaluation.subject: u for u in result.units}
+
+
+def codes(result: CsvResult) -> list[str]:
+    return [f.code for f in result.findings]
+
+
+# --------------------------------------------------------------------------------------- encodings
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [
+        ("utf-8", "utf-8-sig"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("gbk", "gb18030"),
+        ("gb18030", "gb18030"),
+        ("utf-16", "utf-16"),
+    ],
+)
+def test_encodings(tmp_path: Path, encoding: str, detected: str) -> None:
+    rows = two_units()
+    rows[0]["单位名称"] = "雷州市科工贸和信息化局"
+    path = write(tmp_path, rows, encoding=encoding)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")
+    result = read_csv(path)
+    assert result.encoding == detected
+    assert result.findings == []
+    names = [u.evaluation.unit_name for u in result.units]
+    assert names == ["雷州市科工贸和信息化局", "乙中心"]
+    assert result.units[0].evaluation.indicators[0].name == "甲1"
+
+
+def test_gb18030_characters_outside_gbk(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[0]["单位名称"] = "𠀀𠀁局"  # CJK Extension B: four-byte GB18030, not in GBK
+    result = read_csv(write(tmp_path, rows, encoding="gb18030"))
+    assert result.units[0].evaluation.unit_name == "𠀀𠀁局"
+
+
+# --------------------------------------------------------------------------------------- delimiters
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", ";"])
+def test_delimiters(tmp_path: Path, delimiter: str) -> None:
+    rows = two_units()
+    rows[0]["全年预算数"] = "1,234.5"
+    rows[1]["偏差原因分析及改进措施"] = "原因一，原因二; 原因三,\t改进"
+    result = read_csv(write(tmp_path, rows, delimiter=delimiter))
+    assert result.delimiter == delimiter
+    ev = result.units[0].evaluation
+    assert ev.budget.total.adjusted == D("1234.5")
+    assert ev.indicators[1].deviation_note == "原因一，原因二; 原因三,\t改进"
+    assert len(result.units) == 2
+
+
+# --------------------------------------------------------------------------------------- headers
+
+
+def test_aliases_and_messy_headers(tmp_path: Path) -> None:
+    rename = {
+        "单位编码": "Unit_Code",
+        "单位名称": " 单位 名称 ",
+        "主管部门": "DEPARTMENT",
+        "评价年度": "year",
+        "评价对象": "Subject",
+        "全年预算数": "全年预算数（万元）",
+        "全年执行数": "全年执行数(B)",
+        "三级指标": "indicator",
+        "指标性质": "operator",
+        "年度指标值": "年度指标值（A）",
+        "度量单位": "计量单位",
+        "实际完成值": "actual",
+        "分值": "ＷＥＩＧＨＴ",  # full-width letters
+        "得分": "自评得分",
+        "偏差原因分析及改进措施": "*偏差原因分析及改进措施",
+    }
+    rows = two_units()
+    rows[0]["一级指标"] = "产出指标（50分）"
+    result = read_csv(write(tmp_path, rows, rename=rename))
+    assert result.findings == []
+    ev = result.units[0].evaluation
+    assert (ev.unit_code, ev.unit_name, ev.department, ev.year) == ("001234", "甲局", "某某局", D(2023))
+    assert ev.budget.total.adjusted == D(100) and ev.budget.total.executed == D(90)
+    first = ev.indicators[0]
+    assert (first.level1, first.name, first.operator, first.target, first.unit, first.weight) == (
+        "产出指标",
+        "甲1",
+        "≥",
+        D(10),
+        "个",
+        D(10),
+    )
+    # findings point at the columns as the file spells them
+    assert result.units[0].locate("indicators[0].weight") == (2, "ＷＥＩＧＨＴ")
+    assert result.units[0].locate("budget.total.executed") == (2, "全年执行数(B)")
+
+
+def test_optional_columns(tmp_path: Path) -> None:
+    header = [
+        *HEADER,
+        "评价类型",
+        "年初预算数",
+        "一般公共预算拨款",
+        "对企业补助",
+        "当年财政拨款_年初预算数",
+        "本年财政拨款-全年",
+        "appropriation_executed",
+        "上年结转资金_全年预算数",
+        "其他资金_全年执行数",
+        "执行率分值",
+        "预期目标",
+        "实际完成情况",
+        "预算执行说明",
+        "完成档次",
+        "主要职责职能",
+        "结果应用和公开情况",
+        "填报日期",
+    ]
+    first = {
+        **unit("001", "甲局", "甲项目"),
+        **ind("甲1"),
+        "评价类型": "项目",
+        "年初预算数": "80",
+        "一般公共预算拨款": "60",
+        "对企业补助": "12.5万元",
+        "当年财政拨款_年初预算数": "70",
+        "本年财政拨款-全年": "90",
+        "appropriation_executed": "85",
+        "上年结转资金_全年预算数": "10",
+        "其他资金_全年执行数": "5",
+        "执行率分值": "20",
+        "预期目标": "目标",
+        "实际完成情况": "完成",
+        "预算执行说明": "说明",
+        "主要职责职能": "职责一\n职责二",
+        "结果应用和公开情况": "已公开",
+        "填报日期": "2024-07-12",
+    }
+    qual = ind(
+        "定性1", target="效果明显", actual="良好", 指标性质="定性", 度量单位="", 完成档次="部分达成", 得分="7"
+    )
+    result = read_csv(write(tmp_path, [first, qual], header))
+    assert result.findings == []
+    ev = result.units[0].evaluation
+    b = ev.budget
+    assert ev.kind == Kind.PROJECT and ev.project_name == "甲项目"
+    assert (b.total.initial, b.general_public, b.enterprise_subsidy) == (D(80), D(60), D("12.5"))
+    assert (b.appropriation.initial, b.appropriation.adjusted, b.appropriation.executed) == (
+        D(70),
+        D(90),
+        D(85),
+    )
+    assert (b.carried_over.adjusted, b.other_funds.executed, b.note) == (D(10), D(5), "说明")
+    assert (ev.execution_weight, ev.goal_expected, ev.goal_actual) == (D(20), "目标", "完成")
+    assert (ev.text.duties, ev.text.publication, ev.filled_on) == ("职责一\n职责二", "已公开", "2024-07-12")
+    q = ev.indicators[1]
+    assert (q.operator, q.target, q.actual, q.band, q.score) == ("定性", "效果明显", "良好", "部分达成", D(7))
+    assert result.units[0].locate("budget.appropriation.adjusted") == (2, "本年财政拨款-全年")
+
+
+def test_missing_required_headers_is_one_error_listing_them(tmp_path: Path) -> None:
+    header = [h for h in HEADER if h not in ("全年执行数", "分值")]
+    result = read_csv(write(tmp_path, two_units(), header, name="导出.csv"))
+    assert result.units == [] and result.has_errors
+    errors = [f for f in result.findings if f.level == Level.ERROR]
+    assert len(errors) == 1
+    message = errors[0].message
+    assert errors[0].code == "CSV_HEADERS_MISSING" and errors[0].sheet == "导出.csv"
+    assert "导出.csv" in message
+    assert (
+        "全年执行数（也可写作 executed / 预算执行数 / 执行数）" in message
+        and "分值（也可写作 weight / 权重）" in message
+    )
+    assert "单位名称" not in message
+
+
+def test_no_header_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("hello,world\n1,2\n", encoding="utf-8")
+    result = read_csv(path)
+    assert result.units == []
+    assert codes(result) == ["CSV_HEADERS_MISSING"]
+    assert "没有找到表头" in result.findings[0].message
+
+
+def test_duplicate_header_is_an_error(tmp_path: Path) -> None:
+    header = [*HEADER, "权重"]  # 权重 is another name of 分值
+    result = read_csv(write(tmp_path, two_units(), header))
+    assert result.units == []
+    assert codes(result) == ["CSV_HEADER_DUPLICATE"]
+    assert "分值" in result.findings[0].message and "权重" in result.findings[0].message
+
+
+def test_unknown_and_unnamed_columns_are_reported_not_fatal(tmp_path: Path) -> None:
+    header = [*HEADER, "全年预算数（元）", ""]
+    rows = two_units()
+    rows[0]["全年预算数（元）"] = "1000000"
+    rows[1][""] = "stray"
+    result = read_csv(write(tmp_path, rows, header))
+    assert len(result.units) == 2 and not result.has_errors
+    found = {f.code: f for f in result.findings}
+    assert found["CSV_COLUMN_UNKNOWN"].level == Level.INFO
+    assert "全年预算数（元）" in found["CSV_COLUMN_UNKNOWN"].message
+    assert found["CSV_COLUMN_UNNAMED"].level == Level.WARNING
+    assert found["CSV_COLUMN_UNNAMED"].cell == "第3行"
+
+
+def test_title_line_above_the_header(tmp_path: Path) -> None:
+    path = write(tmp_path, two_units(), before=[["2023年度绩效自评数据导出"], []])
+    result = read_csv(path)
+    assert len(result.units) == 2
+    assert result.units[0].rows == [4, 5, 6]
+    assert [i.row for i in result.units[0].evaluation.indicators] == [4, 5, 6]
+
+
+# --------------------------------------------------------------------------------------- rows
+
+
+def test_blank_repeated_unit_columns(tmp_path: Path) -> None:
+    rows = two_units()
+    # a third evaluation of unit A: only its code and subject given, name and 主管部门 left to the unit
+    rows.append(
+        {"单位编码": "001234", "评价对象": "甲项目", "全年预算数": "20", "全年执行数": "20", **ind("甲项1")}
+    )
+    rows.append(ind("甲项2"))
+    result = read_csv(write(tmp_path, rows))
+    assert result.findings == []
+    units = by_subject(result)
+    a = units["部门整体"].evaluation  # type: ignore[attr-defined]
+    assert [i.name for i in a.indicators] == ["甲1", "甲2", "甲3"]
+    assert units["部门整体"].rows == [2, 3, 4]  # type: ignore[attr-defined]
+    b = units["乙项目"].evaluation  # type: ignore[attr-defined]
+    assert (b.unit_code, b.kind, [i.name for i in b.indicators]) == ("000789", Kind.PROJECT, ["乙1", "乙2"])
+    p = units["甲项目"].evaluation  # type: ignore[attr-defined]
+    assert (p.unit_code, p.unit_name, p.department, p.year) == ("001234", "甲局", "某某局", D(2023))
+    assert p.budget.total.adjusted == D(20) and [i.name for i in p.indicators] == ["甲项1", "甲项2"]
+
+
+def test_blank_lines_are_skipped_but_counted(tmp_path: Path) -> None:
+    rows = two_units()
+    rows.insert(1, {})  # a row of empty cells: ,,,,
+    path = write(tmp_path, rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(4, "")  # and a truly empty line before 甲3
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = read_csv(path)
+    assert result.findings == []
+    assert [i.row for i in result.units[0].evaluation.indicators] == [2, 4, 6]
+    assert result.units[1].rows == [7, 8]
+
+
+def test_multiline_quoted_field(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[0]["偏差原因分析及改进措施"] = "第一行\n第二行\r\n第三行"
+    path = write(tmp_path, rows)
+    assert path.read_text(encoding="utf-8").count("\n") > 7  # the field really spans lines
+    result = read_csv(path)
+    ev = result.units[0].evaluation
+    assert ev.indicators[0].deviation_note.splitlines() == ["第一行", "第二行", "第三行"]
+    # rows are counted as Excel shows them: the quoted new lines stay inside row 2
+    assert [i.row for i in ev.indicators] == [2, 3, 4]
+    assert result.units[1].rows == [5, 6]
+
+
+def test_leading_zeros_kept(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[3]["单位编码"] = '="000789"'  # how some systems keep the zeros for Excel
+    result = read_csv(write(tmp_path, rows))
+    assert [u.evaluation.unit_code for u in result.units] == ["001234", "000789"]
+
+
+def test_formula_like_text_is_kept_as_text(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[0]["单位名称"] = "@甲局"
+    rows[0]["三级指标"] = "=SUM(A1:A3)"
+    rows[0]["偏差原因分析及改进措施"] = '=HYPERLINK("http://x","y")'
+    rows[1]["三级指标"] = "+86 热线"
+    rows[1]["得分"] = "=1+1"
+    rows[2]["三级指标"] = "-cmd|' /C calc'!A0"
+    rows[2]["实际完成值"] = "-5"
+    result = read_csv(write(tmp_path, rows))
+    ev = result.units[0].evaluation
+    assert ev.unit_name == "@甲局"
+    assert [i.name for i in ev.indicators] == ["=SUM(A1:A3)", "+86 热线", "-cmd|' /C calc'!A0"]
+    assert ev.indicators[0].deviation_note == '=HYPERLINK("http://x","y")'
+    assert ev.indicators[1].score == "=1+1"  # text, not 2
+    assert ev.indicators[2].actual == D(-5)  # a number is a number
+
+
+def test_conflicting_duplicate_unit_is_one_error_naming_both_rows(tmp_path: Path) -> None:
+    rows = two_units()
+    rows.append({**unit("001234", "甲局", adjusted="120"), **ind("甲4")})  # A again, other budget
+    result = read_csv(write(tmp_path, rows))
+    assert result.skipped == ["001234/部门整体"]
+    assert [u.evaluation.unit_code for u in result.units] == ["000789"]  # B still read
+    errors = [f for f in result.findings if f.level == Level.ERROR]
+    assert len(errors) == 1
+    e = errors[0]
+    assert e.code == "CSV_UNIT_CONFLICT"
+    assert "第2行" in e.message and "第7行" in e.message and "100" in e.message and "120" in e.message
+    assert e.cell == "第7行 全年预算数" and e.sheet == "t.csv"
+    assert result.has_errors
+
+
+def test_same_code_with_another_name_is_a_conflict(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[2]["单位编码"] = "001234"
+    rows[2]["单位名称"] = "甲局（旧名）"
+    result = read_csv(write(tmp_path, rows))
+    assert result.skipped == ["001234/部门整体"]
+    assert [(f.code, f.cell) for f in result.findings] == [("CSV_UNIT_CONFLICT", "第4行 单位名称")]
+
+
+def test_duplicate_unit_with_equal_figures_is_merged_with_a_warning(tmp_path: Path) -> None:
+    rows = two_units()
+    rows.append({**unit("001234", "甲局", adjusted="100.00", executed="90"), **ind("甲4")})
+    result = read_csv(write(tmp_path, rows))
+    assert result.skipped == [] and not result.has_errors
+    a = by_subject(result)["部门整体"]
+    assert [i.name for i in a.evaluation.indicators] == ["甲1", "甲2", "甲3", "甲4"]  # type: ignore[attr-defined]
+    assert codes(result) == ["CSV_UNIT_SPLIT"]
+    assert "第4行" in result.findings[0].message and "第7行" in result.findings[0].message
+
+
+def test_bad_number_is_kept_and_located(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[1]["分值"] = "十"
+    rows[3]["全年执行数"] = "5O"  # letter O
+    path = write(tmp_path, rows, rename={"分值": "权重"}, name="budget.csv")
+    result = read_csv(path)
+    a, b = result.units
+    assert a.evaluation.indicators[1].weight == "十"
+    assert b.evaluation.budget.total.executed == "5O"
+    # validation reports NOT_A_NUMBER on model paths; the reader's locate turns them into row + column
+    checks = [Finding("NOT_A_NUMBER", Level.ERROR, "“十”不是数值", field="indicators[1].weight")]
+    located = locate_findings(a, checks, path.name)
+    assert (located[0].sheet, located[0].cell) == ("budget.csv", "第3行 权重")
+    located = locate_findings(
+        b, [Finding("NOT_A_NUMBER", Level.ERROR, "x", field="budget.total.executed")], "b"
+    )
+    assert located[0].cell == "第5行 全年执行数"
+
+
+def test_unit_with_unreadable_required_values_is_skipped_others_read(tmp_path: Path) -> None:
+    rows = two_units()
+    rows.append({**unit("000555", "丙所", subject=""), **ind("丙1")})  # a new unit without 评价对象
+    rows.append(ind("丙2"))
+    rows.append({**unit("000666", "丁所"), **ind("丁1")})
+    result = read_csv(write(tmp_path, rows))
+    assert result.skipped == ["000555/（评价对象为空）"]
+    assert [u.evaluation.unit_code for u in result.units] == ["001234", "000789", "000666"]
+    errors = [f for f in result.findings if f.level == Level.ERROR]
+    assert [(f.code, f.cell) for f in errors] == [("CSV_SUBJECT_MISSING", "第7行 评价对象")]
+
+
+def test_row_with_too_many_cells_skips_its_unit_only(tmp_path: Path) -> None:
+    path = write(tmp_path, two_units())
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[5] += ",多出来的,值"  # row 6 = 乙2
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = read_csv(path)
+    assert result.skipped == ["000789/乙项目"]
+    assert [u.evaluation.unit_code for u in result.units] == ["001234"]
+    assert [(f.code, f.cell) for f in result.findings] == [("CSV_ROW_TOO_LONG", "第6行")]
+
+
+def test_rows_before_any_unit(tmp_path: Path) -> None:
+    rows = [ind("孤儿"), *two_units()]
+    result = read_csv(write(tmp_path, rows))
+    assert [(f.code, f.cell) for f in result.findings] == [("CSV_NO_UNIT", "第2行 单位编码")]
+    assert len(result.units) == 2
+
+
+def test_targets_split_when_operator_and_unit_are_blank(tmp_path: Path) -> None:
+    rows = [
+        {**unit("1", "甲"), **ind("a", target="≥50个", actual="45个", 指标性质="", 度量单位="")},
+        ind("b", target="≤90万元", actual="95", 指标性质="", 度量单位=""),
+        ind("c", target="效果明显", actual="达成年度指标", 指标性质="", 度量单位="", 得分="9"),
+        ind("d", target="90%", actual="92%", 指标性质="", 度量单位=""),
+        ind("e", target="≥17户", actual="20", 度量单位="家"),  # unit disagrees: target kept as text
+        ind("f", target="≥10", actual="12", 指标性质="≤"),  # operator disagrees: warning
+        ind("g", target="10", actual="/", 指标性质="正向"),
+    ]
+    result = read_csv(write(tmp_path, rows))
+    got = [(i.operator, i.target, i.unit, i.actual, i.band) for i in result.units[0].evaluation.indicators]
+    assert got == [
+        ("≥", D(50), "个", D(45), ""),
+        ("≤", D(90), "万元", D(95), ""),
+        ("定性", "效果明显", "", "达成年度指标", "达成年度指标"),
+        ("", D(90), "%", D(92), ""),
+        ("≥", "≥17户", "家", D(20), ""),
+        ("≤", D(10), "个", D(12), ""),
+        ("≥", D(10), "个", "/", ""),
+    ]
+    assert [(f.code, f.cell) for f in result.findings] == [("CSV_OPERATOR_CONFLICT", "第7行 年度指标值")]
+    u = result.units[0]
+    assert u.locate("indicators[0].operator") == (2, "年度指标值")  # came from the target
+    assert u.locate("indicators[5].operator") == (7, "指标性质")
+    assert u.locate("indicators[2].band") == (4, "实际完成值")
+
+
+def test_kind_defaults_and_mismatch(tmp_path: Path) -> None:
+    header = [*HEADER, "评价类型"]
+    rows = [
+        {**unit("1", "甲", "部门整体支出"), **ind("a")},
+        {**unit("1", "甲", "某项目"), **ind("b"), "评价类型": "部门整体支出"},
+    ]
+    result = read_csv(write(tmp_path, rows, header))
+    first, second = result.units
+    assert (first.evaluation.kind, first.evaluation.subject) == (Kind.DEPARTMENT, "部门整体")
+    assert second.evaluation.kind == Kind.DEPARTMENT and second.evaluation.project_name == "某项目"
+    assert [(f.code, f.cell, f.level) for f in result.findings] == [
+        ("CSV_KIND_SUBJECT", "第3行 评价类型", Level.WARNING)
+    ]
+
+
+def test_over_executed_and_zero_budgets_are_read_not_skipped(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[0]["全年执行数"] = "130"  # 130 % executed: a finding for validation, not a reason to skip
+    rows[3]["全年预算数"] = "0"
+    result = read_csv(write(tmp_path, rows))
+    assert result.findings == [] and result.skipped == []
+    a, b = result.units
+    assert a.evaluation.budget.total.executed == D(130)
+    assert b.evaluation.budget.total.adjusted == D(0)
+
+
+_TEXT = st.text(alphabet="甲乙丙指标，,;\t\n\"'=+-@ ／/（）()%0123456789aZ", max_size=25)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    code=st.from_regex(r"0[0-9]{2,7}", fullmatch=True),
+    names=st.lists(_TEXT, min_size=1, max_size=4),
+    note=_TEXT,
+    weight=st.decimals(min_value=0, max_value=1000, places=2),
+    delimiter=st.sampled_from([",", "\t", ";"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+)
+def test_round_trip_of_written_rows(
+    tmp_path: Path, code: str, names: list[str], note: str, weight: Decimal, delimiter: str, encoding: str
+) -> None:
+    rows = [{**ind(n or "x", weight=f"{weight:,f}", 偏差原因分析及改进措施=note)} for n in names]
+    rows[0].update(unit(code, "甲局"))
+    result = read_csv(write(tmp_path, rows, encoding=encoding, delimiter=delimiter))
+    assert result.skipped == [] and not result.has_errors
+    (u,) = result.units
+    assert u.evaluation.unit_code == code
+    got = [(i.name, i.weight, i.deviation_note) for i in u.evaluation.indicators]
+    assert got == [((n or "x").strip(), weight, note.strip()) for n in names]
+    assert u.rows == list(range(2, 2 + len(names)))
+
+
+def test_year_with_suffix(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[0]["评价年度"] = "2023年度"
+    rows[3]["评价年度"] = "二〇二三"
+    a, b = read_csv(write(tmp_path, rows)).units
+    assert a.evaluation.year == D(2023)
+    assert b.evaluation.year == "二〇二三"  # kept for validation to report
+
+
+def test_locate(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[1]["单位名称"] = "甲局"  # given again on row 3; the value's first line is row 2
+    u = read_csv(write(tmp_path, rows)).units[0]
+    assert u.locate("unit_code") == (2, "单位编码")
+    assert u.locate("indicators[2]") == (4, "三级指标")
+    assert u.locate("indicators[2].deviation_note") == (4, "偏差原因分析及改进措施")
+    assert u.locate("indicators[9].weight") == (2, "")  # no such row: the unit's first
+    assert u.locate("") == (2, "")
+    assert u.locate("budget") == (2, "全年预算数")
+    assert u.locate("budget.appropriation.initial") == (2, "当年财政拨款_年初预算数")  # not in the file
+    f = locate_findings(u, [Finding("X", Level.WARNING, "m", field="year", cell="已定位")], "f.csv")[0]
+    assert (f.sheet, f.cell) == ("f.csv", "已定位")  # an already located finding keeps its cell
+
+
+# --------------------------------------------------------------------------------------- bad files
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = read_csv(tmp_path / "没有.csv")
+    assert result.units == [] and codes(result) == ["CSV_OPEN"]
+    assert "没有.csv" in result.findings[0].message and "文件不存在" in result.findings[0].message
+
+
+def test_directory(tmp_path: Path) -> None:
+    assert codes(read_csv(tmp_path)) == ["CSV_OPEN"]
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "words"),
+    [
+        (b"", "CSV_EMPTY", "空的"),
+        (b"\r\n \r\n", "CSV_EMPTY", "空的"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "CSV_NOT_TEXT", "Excel 工作簿"),
+        (b"\x00\x01\x02binary\x00", "CSV_NOT_TEXT", "不是文本文件"),
+        (b"\xff\xfe\xfd\x80\x81", "CSV_ENCODING", "编码"),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, data: bytes, code: str, words: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    result = read_csv(path)
+    assert result.units == [] and result.has_errors
+    assert codes(result) == [code]
+    assert words in result.findings[0].message and "x.csv" in result.findings[0].message
+
+
+def test_header_only(tmp_path: Path) -> None:
+    result = read_csv(write(tmp_path, []))
+    assert result.units == [] and codes(result) == ["CSV_NO_DATA"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.binary(max_size=300) | st.text(max_size=300).map(lambda t: ("单位编码,单位名称,分值\n" + t).encode())
+)
+def test_any_bytes_give_a_result_never_an_exception(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(data)
+    result = read_csv(path)
+    assert isinstance(result, CsvResult)
+    assert result.units or result.findings
+
+
+# --------------------------------------------------------------------------------------- the seed
+
+
+def test_seed_csv_reads_into_the_seed_figures_and_scores_94() -> None:
+    raw = SEED_CSV.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
+    result = read_csv(SEED_CSV)
+    assert result.findings == [] and result.skipped == []
+    assert [u.evaluation.subject for u in result.units] == [
+        "部门整体",
+        "雷州市产业集聚区基础设施建设项目（一期首批）",
+    ]
+    dept = result.units[0].evaluation
+    assert (dept.unit_name, dept.department, dept.year, dept.kind) == (
+        "雷州市科工贸和信息化局",
+        "雷州市科工贸和信息化局",
+        D(2023),
+        Kind.DEPARTMENT,
+    )
+    b = dept.budget
+    assert (b.total.initial, b.total.adjusted, b.total.executed) == (D("2652.84"),) * 3
+    assert (b.general_public, b.government_fund, b.other_income) == (D("1807.49"), D("838.62"), D("6.73"))
+    assert (b.basic, b.wages, b.goods_services, b.household_subsidy) == (
+        D("591.31"),
+        D("314.19"),
+        D("104.11"),
+        D("173.01"),
+    )
+    assert (b.project, b.enterprise_subsidy) == (D("2061.53"), D("1348.28"))
+    # the seed's identities hold in what was read
+    assert b.general_public + b.government_fund + b.other_income == b.total.adjusted
+    assert b.basic + b.project == b.total.adjusted
+    assert b.wages + b.goods_services + b.household_subsidy == b.basic
+    assert "机关行政编制26名" in dept.text.organisation and "94分" in dept.text.publication
+
+    scores = score(dept)
+    assert scores.execution_rate == 1
+    assert scores.total == D("94.00") and scores.grade == "优"
+    assert {k: v[0] for k, v in scores.level1_totals().items()} == {
+        "产出指标": D(50),
+        "效益指标": D(30),
+        "满意度指标": D(10),
+    }
+    ops = [i.operator for i in dept.indicators]
+    assert "定性" in ops and "≤" in ops  # a qualitative and a reverse row
+    short = [i for i, s in zip(dept.indicators, scores.indicators, strict=True) if s.score != s.weight]
+    assert short and all(i.deviation_note for i in short)  # every shortfall has its reason
+    five_g = next(i for i in dept.indicators if "5G" in i.name)
+    assert (five_g.target, five_g.actual) == (D(262), D(224))
+
+    project = result.units[1].evaluation
+    assert project.kind == Kind.PROJECT and project.unit_code == dept.unit_code
+    assert project.budget.appropriation.adjusted == project.budget.total.adjusted == D("2061.53")
+    assert score(project).total is not None
