@@ -15,7 +15,14 @@ from .service import evaluate
 from .xlsx.fill import fill_workbook
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 MAX_NAME = 80
 
 
@@ -80,7 +87,11 @@ def fill_unit(
     csv_findings = unit.findings + locate_findings(unit, unlocated, csv_name)
     total = "" if outcome.scores.total is None else f"{outcome.scores.total:.2f}"
     return UnitResult(
-        key=f"{ev.unit_code}/{ev.subject}", file=out.name, total=total, grade=outcome.scores.grade, findings=csv_findings
+        key=f"{ev.unit_code}/{ev.subject}",
+        file=out.name,
+        total=total,
+        grade=outcome.scores.grade,
+        findings=csv_findings,
     )
 
 

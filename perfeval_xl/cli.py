@@ -16,6 +16,7 @@ from rich.table import Table
 
 from . import __version__
 from .files import OutputExists, check_output
+from .layout.fields import SUMMARY as SUMMARY_SHEET
 from .model import Finding, Level
 from .rules.config import PRESETS, RuleSet
 from .service import Outcome, evaluate_book, scores_json
@@ -112,9 +113,12 @@ def template(
     except OutputExists as exc:
         _fail(str(exc))
     if macro:
-        from .xlsx.macro import build_macro_template
+        from .xlsx.macro import MacroError, build_macro_template
 
-        build_macro_template(target, rule_set)
+        try:
+            build_macro_template(target, rule_set)
+        except MacroError as exc:
+            _fail(str(exc))
     else:
         build_template(target, rule_set)
     out.print(f"已生成模板：{target}")
@@ -213,6 +217,98 @@ def summary(
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
+def _report_path(book: Path, suffix: str) -> Path:
+    return book.with_name(f"{book.stem}_{suffix}")
+
+
+@app.command()
+def report(
+    book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="报告文件（默认：工作簿名_自评报告.docx）。")
+    ] = None,
+    template_file: Annotated[
+        Path | None,
+        typer.Option("--template", help="自定义报告模板（.docx，docxtpl 字段），默认用内置模板。"),
+    ] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="同时生成报告的 PDF（LibreOffice）。")] = False,
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """生成自评报告（Word）：数字全部取自工作簿，需人工撰写的部分留出【待填写】标记。"""
+    from .report import ReportError, render_report, report_pdf
+
+    outcome = _load(book, _rules(rules))
+    target = output or _report_path(book, "自评报告.docx")
+    try:
+        check_output(target, force)
+        if pdf:
+            check_output(target.with_suffix(".pdf"), force)
+        render_report(
+            outcome.evaluation, outcome.scores, target, template=template_file, findings=outcome.findings
+        )
+        out.print(f"已生成自评报告：{target}")
+        if pdf:
+            out.print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}")
+    except (OutputExists, ReportError) as exc:
+        _fail(str(exc))
+    if outcome.errors:
+        out.print(
+            f"[yellow]注意：数据有 {outcome.errors} 项错误，报告封面已注明；请先运行 perfeval-xl validate 修正。[/]"
+        )
+    raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
+
+
+@app.command()
+def pdf(
+    book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="PDF 文件（默认：工作簿名_自评表.pdf）。")
+    ] = None,
+    with_report: Annotated[bool, typer.Option("--report", help="在自评表之后附上自评报告。")] = False,
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """把自评表（按工作簿的打印设置，A4）转为 PDF，可附自评报告；原工作簿不被修改。"""
+    import tempfile
+
+    from . import office
+    from .report import ReportError, render_report
+    from .xlsx.write import update_workbook
+
+    outcome = _load(book, _rules(rules))
+    target = output or _report_path(book, "自评表.pdf")
+    try:
+        check_output(target, force)
+    except OutputExists as exc:
+        _fail(str(exc))
+    try:
+        with tempfile.TemporaryDirectory(prefix="perfeval-pdf-") as tmp:
+            work = Path(tmp)
+            copy = update_workbook(
+                book,
+                work / f"summary{book.suffix}",
+                summary=(outcome.evaluation, outcome.scores),
+                clear=False,
+            )
+            parts = [office.to_pdf(copy, work / "summary.pdf", sheet=SUMMARY_SHEET)]
+            if with_report:
+                docx = render_report(
+                    outcome.evaluation, outcome.scores, work / "report.docx", findings=outcome.findings
+                )
+                parts.append(office.to_pdf(docx, work / "report.pdf"))
+            if len(parts) == 1:
+                from .files import atomic_write_bytes
+
+                atomic_write_bytes(target, parts[0].read_bytes())
+            else:
+                office.merge_pdfs(parts, target)
+    except (office.OfficeError, office.OfficeUnavailable, ReportError) as exc:
+        _fail(str(exc))
+    out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）")
+    raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
+
+
 @app.command()
 def fill(
     data: Annotated[Path, typer.Argument(help="预算系统导出的 CSV（UTF-8 或 GBK/GB18030），每行一个指标。")],
@@ -254,7 +350,13 @@ def fill(
                 bar.update(task, advance=1, errors=errors)
 
             results = fill_units(
-                result.units, outdir, template=template_path, csv_name=data.name, force=force, rules=rule_set, progress=step
+                result.units,
+                outdir,
+                template=template_path,
+                csv_name=data.name,
+                force=force,
+                rules=rule_set,
+                progress=step,
             )
     file_findings = [f for f in result.findings if not any(f in u.findings for u in result.units)]
     all_findings = file_findings + [f for r in results for f in r.findings]
@@ -264,12 +366,16 @@ def fill(
     for head in ("单位/评价对象", "文件", "总分", "等级", "错误"):
         table.add_column(head)
     for r in results:
-        table.add_row(r.key, r.file if not r.skipped else f"[yellow]{r.skipped}[/]", r.total, r.grade, str(r.errors))
+        table.add_row(
+            r.key, r.file if not r.skipped else f"[yellow]{r.skipped}[/]", r.total, r.grade, str(r.errors)
+        )
     out.print(table)
     written = sum(1 for r in results if not r.skipped)
     out.print(f"已写入 {written} 个工作簿到 {outdir}；{_count_line(all_findings)}。")
     if result.skipped:
-        out.print(f"[bold red]{len(result.skipped)} 个单位因必填数据无法读取而未生成：{'、'.join(result.skipped)}[/]")
+        out.print(
+            f"[bold red]{len(result.skipped)} 个单位因必填数据无法读取而未生成：{'、'.join(result.skipped)}[/]"
+        )
         raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_FINDINGS if any(f.level is Level.ERROR for f in all_findings) else EXIT_OK)
 

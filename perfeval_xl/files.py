@@ -47,3 +47,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def atomic_write_bytes(out: Path, data: bytes) -> Path:
+    """Write ``data`` to ``out`` through a temporary file in the same folder, then rename."""
+    with atomic_path(Path(out)) as tmp:
+        tmp.write_bytes(data)
+    return Path(out)

@@ -180,10 +180,9 @@ def test_score_between_zero_and_weight(t: D, a: D, w: D, op: str) -> None:
     assert D(0) <= s <= w
     assert s == s.quantize(D("0.01"))
     a0 = max(a, D(0))
-    if op in ("≥", "="):
-        expected = w if a0 >= t else w * a0 / t
-    else:
-        expected = w if a0 <= t else w * t / a0
+    positive = w if a0 >= t else w * a0 / t
+    reverse = w if a0 <= t else w * t / a0
+    expected = positive if op in ("≥", "=") else reverse
     assert s == round_half_up(expected)
 
 

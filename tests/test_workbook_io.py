@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import seed_evaluation
 
 from perfeval_xl.layout import fields as F
 from perfeval_xl.model import Finding, Level
@@ -16,8 +17,6 @@ from perfeval_xl.xlsx.build import build_template
 from perfeval_xl.xlsx.fill import fill_workbook
 from perfeval_xl.xlsx.read import WorkbookError, read_workbook
 from perfeval_xl.xlsx.write import MARK_AUTHOR, update_workbook
-
-from builders import seed_evaluation
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +75,7 @@ def test_text_in_a_number_cell_is_kept_as_text(filled: Path) -> None:
 
 def test_formula_like_text_is_written_as_text(template: Path, tmp_path: Path) -> None:
     ev = seed_evaluation()
-    ev.unit_name = "=HYPERLINK(\"http://x\")"
+    ev.unit_name = '=HYPERLINK("http://x")'
     ev.indicators[0].name = "+1+2"
     ev.indicators[1].deviation_note = "@SUM(A1)"
     out = fill_workbook(ev, tmp_path / "f.xlsx", template=template)

@@ -59,7 +59,8 @@ class PrintSetup:
     fit_height: int = 0  # 0: as many pages as needed
     area: str = ""
     repeat_rows: str = ""  # e.g. "12:12"
-    margins_cm: tuple[float, float, float, float] = (1.8, 1.5, 1.5, 1.5)  # top, bottom, left, right
+    margins_cm: tuple[float, float, float, float] = (1.8, 2.0, 1.5, 1.5)  # top, bottom, left, right
+    footer_margin_cm: float = 1.0
     center_horizontally: bool = True
     footer: str = "&C第 &P 页，共 &N 页"
 

@@ -19,15 +19,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ..display import actual_text, plain, target_text
 from ..model import Evaluation, Indicator, Kind, Num
-from ..rules import vocab
 from ..rules.scoring import Scores
 from . import fields as F
 from .spec import CellValue, PrintSetup, SheetSpec, absolute
 
 LIVE_ROWS = 20
 COLS = "ABCDEFGHI"
-WIDTHS = {"A": 11, "B": 10, "C": 12, "D": 22, "E": 12, "F": 12, "G": 7, "H": 8, "I": 24}
+WIDTHS = {"A": 13, "B": 10, "C": 12, "D": 22, "E": 12, "F": 12, "G": 7, "H": 8, "I": 24}
 LINE_HEIGHT = 15  # points per wrapped line at 11 pt
 IND_HEADERS = (
     "一级指标",
@@ -43,33 +43,6 @@ FUND_HEADERS = ("年初预算数", "全年预算数", "全年执行数", "分值
 PROJECT_FUND_ROWS = ("其中：当年财政拨款", "上年结转资金", "其他资金")
 DEPARTMENT_FUND_ROWS = ("其中：一般公共预算拨款", "政府性基金拨款", "其他收入")
 DASH = "—"
-
-
-def format_number(value: Num) -> str:
-    """A number as a clerk writes it: no exponent, no trailing zeros (50, 0.95, 85.5)."""
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return text
-    return "" if value is None else str(value)
-
-
-def target_text(ind: Indicator) -> str:
-    """年度指标值 as the official table prints it: operator, value and unit in one cell (≥50个, =100%)."""
-    op = vocab.normalize_operator(ind.operator) or ind.operator.strip()
-    if op == "定性":
-        return format_number(ind.target)
-    if ind.target is None:
-        return ""
-    return f"{op}{format_number(ind.target)}{ind.unit.strip()}"
-
-
-def actual_text(ind: Indicator) -> str:
-    """实际完成值 as printed: the band for 定性 rows (or the description), else value and unit."""
-    if vocab.normalize_operator(ind.operator) == "定性":
-        return vocab.normalize_band(ind.band) or ind.band.strip() or format_number(ind.actual)
-    if isinstance(ind.actual, Decimal):
-        return f"{format_number(ind.actual)}{ind.unit.strip()}"
-    return format_number(ind.actual)
 
 
 def _ref(sheet: str, cell: str) -> str:
@@ -120,7 +93,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
     else:
         assert ev is not None
         merge("A1:I1", "项目支出绩效自评表" if is_project else "部门整体支出绩效自评表", "p_title")
-        year_text = format_number(ev.year) if ev.year is not None else "    "
+        year_text = plain(ev.year) if isinstance(ev.year, Decimal) else (ev.year or "    ")
         merge("A2:I2", f"（{year_text}年度）", "p_subtitle")
     s.heights[1] = 30
 
@@ -154,7 +127,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
         merge("B4:E4", ev.department, "p_text")
         put("F4", "实施单位" if is_project else "单位编码", "p_label")
         merge("G4:I4", ev.unit_name if is_project else ev.unit_code, "p_text")
-    s.heights[3] = s.heights[4] = 24
+    s.heights[3] = s.heights[4] = 28
 
     # Money block: rows 5..9
     if live:
@@ -167,6 +140,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
     else:
         merge("A5:A9", "项目资金（万元）" if is_project else "部门资金（万元）", "p_label")
     merge("B5:C5", None, "p_label")
+    s.heights[5] = s.heights[6] = 22
     for col, head in zip("DEFGHI", FUND_HEADERS, strict=True):
         put(f"{col}5", head, "p_label")
     merge("B6:C6", "年度资金总额", "p_center")
@@ -284,7 +258,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None) -> SheetSpec:
         fit_height=0,
         area=f"A1:I{sign + 4}",
         repeat_rows=f"{head}:{head}",
-        margins_cm=(1.5, 1.5, 1.5, 1.2),
+        margins_cm=(1.5, 2.0, 1.5, 1.2),
     )
     return s
 
@@ -376,9 +350,7 @@ def _snapshot_indicator_rows(
         s.put(f"D{r}", ind.name, "p_text")
         s.put(f"E{r}", target_text(ind), "p_center")
         s.put(f"F{r}", actual_text(ind), "p_center")
-        s.put(
-            f"G{r}", ind.weight if isinstance(ind.weight, Decimal) else format_number(ind.weight), "p_score"
-        )
+        s.put(f"G{r}", ind.weight if isinstance(ind.weight, Decimal) else (ind.weight or ""), "p_score")
         if sc.applicable:
             s.put(f"H{r}", sc.score, "p_score")
         else:

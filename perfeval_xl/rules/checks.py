@@ -30,6 +30,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import NamedTuple
 
+from ..display import plain
 from ..model import Evaluation, Finding, Indicator, Kind, Level, Num, as_number
 from . import scoring, vocab
 from .config import DEFAULT_RULES, RuleSet
@@ -161,17 +162,11 @@ def _na_mark(v: Num) -> bool:
     return isinstance(v, str) and v.strip() in vocab.NOT_APPLICABLE
 
 
-def _plain(d: Decimal) -> str:
-    """A number as entered, without exponent or trailing zeros (95, 0.95, 12.5)."""
-    text = format(d.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
-
-
 def _money(d: Decimal) -> str:
     """万元 with 2 decimals, or as entered when it has more (89.974)."""
     exp = d.as_tuple().exponent
     if isinstance(exp, int) and exp < -2 and d != round_half_up(d):
-        return _plain(d)
+        return plain(d)
     return format(round_half_up(d), "f")
 
 
@@ -264,17 +259,17 @@ def _money_hint(raw: str) -> str:
         return f"“{raw}”不是数值；请填写以万元为单位的数值，没有此项请留空。"
     _, num, unit = parsed
     if unit == "元":
-        return f"单元格中的“{raw}”是文本，且金额应以万元为单位；请改为数值 {_plain(num / 10000)}。"
+        return f"单元格中的“{raw}”是文本，且金额应以万元为单位；请改为数值 {plain(num / 10000)}。"
     if unit in ("", "万元", "万"):
-        return f"单元格中的“{raw}”是文本，请改为数值 {_plain(num)}（单位为万元）。"
-    return f"单元格中的“{raw}”是文本；请填写以万元为单位的数值（如 {_plain(num)}），不要带单位“{unit}”。"
+        return f"单元格中的“{raw}”是文本，请改为数值 {plain(num)}（单位为万元）。"
+    return f"单元格中的“{raw}”是文本；请填写以万元为单位的数值（如 {plain(num)}），不要带单位“{unit}”。"
 
 
-def _plain_hint(raw: str) -> str:
+def __plain_hint(raw: str) -> str:
     parsed = parse_number_text(raw)
     if parsed is None:
         return f"“{raw}”不是数值；请填写数值。"
-    return f"单元格中的“{raw}”是文本，请改为数值 {_plain(parsed[1])}。"
+    return f"单元格中的“{raw}”是文本，请改为数值 {plain(parsed[1])}。"
 
 
 def _indicator_hint(raw: str, attr: str, ind: Indicator) -> str:
@@ -289,12 +284,12 @@ def _indicator_hint(raw: str, attr: str, ind: Indicator) -> str:
     steps = []
     if op and attr == "target":
         steps.append(f"在指标性质中选择“{op}”")
-    steps.append(f"把{_INDICATOR_FIELDS[attr]}改为数值 {_plain(num)}")
+    steps.append(f"把{_INDICATOR_FIELDS[attr]}改为数值 {plain(num)}")
     own_unit = unicodedata.normalize("NFKC", ind.unit).strip()
     if unit and attr in ("target", "actual") and unit != own_unit:
         steps.append(f"在度量单位中填写“{unit}”")
     if len(steps) == 1:
-        return f"单元格中的“{raw}”是文本，请改为数值 {_plain(num)}。"
+        return f"单元格中的“{raw}”是文本，请改为数值 {plain(num)}。"
     return f"单元格中的“{raw}”是文本；请{'，'.join(steps)}。"
 
 
@@ -406,7 +401,7 @@ def not_a_number(ctx: Context) -> Iterator[Hit]:
         ("execution_weight", "预算执行率分值", ev.execution_weight),
     ):
         if _is_text(value):
-            yield Hit(path, f"{label}：{_plain_hint(str(value))}")
+            yield Hit(path, f"{label}：{__plain_hint(str(value))}")
     for i, k, ind in ctx.rows:
         na = not _applicable(ind)
         for attr in ("target", "actual", "weight", "score"):
@@ -447,7 +442,7 @@ def year_invalid(ctx: Context) -> Iterator[Hit]:
     """评价年度 is a whole year in 2000..2100 (the tables print （20XX年度）, official-rules.md §1)."""
     year = as_number(ctx.ev.year)
     if year is not None and (year != year.to_integral_value() or not 2000 <= year <= 2100):
-        yield Hit("year", f"评价年度 {_plain(year)} 不正确；请填写 2000 至 2100 之间的整数年份，如 2023。")
+        yield Hit("year", f"评价年度 {plain(year)} 不正确；请填写 2000 至 2100 之间的整数年份，如 2023。")
 
 
 @rule(
@@ -515,14 +510,14 @@ def weight_invalid(ctx: Context) -> Iterator[Hit]:
     w = as_number(ctx.ev.execution_weight)
     if w is not None and w < 0:
         yield Hit(
-            "execution_weight", f"预算执行率分值 {_plain(w)} 为负数；请填写不小于 0 的分值（通常为 10）。"
+            "execution_weight", f"预算执行率分值 {plain(w)} 为负数；请填写不小于 0 的分值（通常为 10）。"
         )
     for i, k, ind in ctx.rows:
         w = as_number(ind.weight)
         if w is None:
             continue
         if w < 0 or (w == 0 and _applicable(ind)):
-            yield Hit(_path(i, "weight"), f"{_who(k, ind)}：分值 {_plain(w)} 不正确；指标分值须大于 0。")
+            yield Hit(_path(i, "weight"), f"{_who(k, ind)}：分值 {plain(w)} 不正确；指标分值须大于 0。")
 
 
 # ------------------------------------------------------------------------------------ budget and rate
@@ -585,7 +580,7 @@ def exec_rate_low(ctx: Context) -> Iterator[Hit]:
         return
     yield Hit(
         "budget.note",
-        f"执行率 {_pct(rate, below=threshold)} 低于 {_plain(threshold * 100)}%，须说明原因；请在“预算执行说明”中写明未执行的原因"
+        f"执行率 {_pct(rate, below=threshold)} 低于 {plain(threshold * 100)}%，须说明原因；请在“预算执行说明”中写明未执行的原因"
         "（100 字以内）。",
         Level(ctx.rules.low_rate_level),
     )
@@ -939,8 +934,8 @@ def weight_total(ctx: Context) -> Iterator[Hit]:
     if abs(s + exec_weight - 100) > ctx.rules.tolerance:
         yield Hit(
             "",
-            f"指标分值合计 {_plain(s)} 加预算执行率分值 {_plain(exec_weight)}，共 {_plain(s + exec_weight)}，"
-            f"不等于 100（相差 {_plain(s + exec_weight - 100)}）；请调整各指标分值。",
+            f"指标分值合计 {plain(s)} 加预算执行率分值 {plain(exec_weight)}，共 {plain(s + exec_weight)}，"
+            f"不等于 100（相差 {plain(s + exec_weight - 100)}）；请调整各指标分值。",
         )
 
 
@@ -961,7 +956,7 @@ def level1_weight(ctx: Context) -> Iterator[Hit]:
     if exec_weight is not None and exec_weight != ctx.rules.execution_weight:
         yield Hit(
             "execution_weight",
-            f"预算执行率分值为 {_plain(exec_weight)}，规定为 {_plain(ctx.rules.execution_weight)}；"
+            f"预算执行率分值为 {plain(exec_weight)}，规定为 {plain(ctx.rules.execution_weight)}；"
             "如属特殊情况调整，请确认。",
         )
     if not ctx.rows or weights is None:
@@ -973,7 +968,7 @@ def level1_weight(ctx: Context) -> Iterator[Hit]:
             field = _path(rows[0][0], "weight") if rows else ""
             yield Hit(
                 field,
-                f"{level1}的分值合计为 {_plain(s)}，规定为 {_plain(expected)}；如属特殊情况调整，请确认。",
+                f"{level1}的分值合计为 {plain(s)}，规定为 {plain(expected)}；如属特殊情况调整，请确认。",
             )
 
 
@@ -998,7 +993,7 @@ def target_nonpositive(ctx: Context) -> Iterator[Hit]:
             need = "不能为负" if op == "=" else "须大于 0"
             yield Hit(
                 _path(i, "target"),
-                f"{_who(k, ind)}：年度指标值为 {_plain(t)}，指标性质为“{op}”时{need}，得分无法计算；请改正年度指标值。",
+                f"{_who(k, ind)}：年度指标值为 {plain(t)}，指标性质为“{op}”时{need}，得分无法计算；请改正年度指标值。",
             )
 
 
@@ -1025,8 +1020,8 @@ def qual_score_out_of_band(ctx: Context) -> Iterator[Hit]:
             close = "（含）" if hi_inclusive else "（不含）"
             yield Hit(
                 _path(i, "score"),
-                f"{_who(k, ind)}：完成档次为“{band}”，得分应在 {_plain(lo)}（含）至 {_plain(hi)}{close}之间，"
-                f"现为 {_plain(s)}；请调整得分或完成档次。",
+                f"{_who(k, ind)}：完成档次为“{band}”，得分应在 {plain(lo)}（含）至 {plain(hi)}{close}之间，"
+                f"现为 {plain(s)}；请调整得分或完成档次。",
             )
 
 
@@ -1046,7 +1041,7 @@ def deviation_note_missing(ctx: Context) -> Iterator[Hit]:
             continue
         yield Hit(
             _path(i, "deviation_note"),
-            f"{_who(k, ind)}：得分 {_score(s)} 低于分值 {_plain(w)}，须填写偏差原因分析及改进措施；"
+            f"{_who(k, ind)}：得分 {_score(s)} 低于分值 {plain(w)}，须填写偏差原因分析及改进措施；"
             "请写明未完成的原因和改进办法。",
         )
 
@@ -1070,8 +1065,8 @@ def over_completion(ctx: Context) -> Iterator[Hit]:
         if a >= ratio * t and not ind.deviation_note.strip():
             yield Hit(
                 _path(i, "deviation_note"),
-                f"{_who(k, ind)}：实际完成值 {_plain(a)} 为年度指标值 {_plain(t)} 的 {_pct(a / t)}，"
-                f"达到或超过 {_plain(ratio * 100)}%；请在偏差原因分析及改进措施中说明超额原因（如年初指标值设定偏低），得分不自动扣减。",
+                f"{_who(k, ind)}：实际完成值 {plain(a)} 为年度指标值 {plain(t)} 的 {_pct(a / t)}，"
+                f"达到或超过 {plain(ratio * 100)}%；请在偏差原因分析及改进措施中说明超额原因（如年初指标值设定偏低），得分不自动扣减。",
             )
 
 
@@ -1093,7 +1088,7 @@ def score_mismatch(ctx: Context) -> Iterator[Hit]:
         if computed is not None and abs(entered - computed) > ctx.rules.tolerance:
             yield Hit(
                 _path(i, "score"),
-                f"{_who(k, ind)}：自填得分 {_plain(entered)} 与按规则计算的得分 {_score(computed)} 不同；"
+                f"{_who(k, ind)}：自填得分 {plain(entered)} 与按规则计算的得分 {_score(computed)} 不同；"
                 "以规则得分为准，请核对实际完成值、年度指标值或改正得分。",
             )
 
@@ -1111,7 +1106,7 @@ def negative_actual(ctx: Context) -> Iterator[Hit]:
         if a is not None and a < 0 and _quantitative(ind) and _applicable(ind):
             yield Hit(
                 _path(i, "actual"),
-                f"{_who(k, ind)}：实际完成值 {_plain(a)} 为负数，按 0 计分；请核对实际完成值。",
+                f"{_who(k, ind)}：实际完成值 {plain(a)} 为负数，按 0 计分；请核对实际完成值。",
             )
 
 
@@ -1124,8 +1119,8 @@ def _magnitude_row(i: int, k: int, ind: Indicator) -> Iterator[Hit]:
     if t is not None and _percent_unit(ind) and op in ("≥", "=") and 0 < t <= 1:
         yield Hit(
             _path(i, "target"),
-            f"{_who(k, ind)}：度量单位是“%”，年度指标值却是 {_plain(t)}，疑似把 {_plain(t * 100)}% 写成了小数；"
-            f"如是，请填 {_plain(t * 100)}。",
+            f"{_who(k, ind)}：度量单位是“%”，年度指标值却是 {plain(t)}，疑似把 {plain(t * 100)}% 写成了小数；"
+            f"如是，请填 {plain(t * 100)}。",
         )
         return
     if t is None or a is None or t <= 0 or a <= 0:
@@ -1133,15 +1128,15 @@ def _magnitude_row(i: int, k: int, ind: Indicator) -> Iterator[Hit]:
     if _percent_unit(ind) and t > 1 and a <= 1:
         yield Hit(
             _path(i, "actual"),
-            f"{_who(k, ind)}：度量单位是“%”，实际完成值却是 {_plain(a)}，疑似把 {_plain(a * 100)}% 写成了小数；"
-            f"如是，请填 {_plain(a * 100)}。",
+            f"{_who(k, ind)}：度量单位是“%”，实际完成值却是 {plain(a)}，疑似把 {plain(a * 100)}% 写成了小数；"
+            f"如是，请填 {plain(a * 100)}。",
         )
         return
     ratio = a / t
     if ratio >= RATIO_SUSPECT_HIGH or (op in ("≥", "=") and ratio <= RATIO_SUSPECT_LOW):
         yield Hit(
             _path(i, "actual"),
-            f"{_who(k, ind)}：实际完成值 {_plain(a)} 与年度指标值 {_plain(t)} 相差百倍以上，疑似单位不一致"
+            f"{_who(k, ind)}：实际完成值 {plain(a)} 与年度指标值 {plain(t)} 相差百倍以上，疑似单位不一致"
             "（如元与万元、百分数与小数）；请核对两者是否按同一度量单位填写。",
         )
 
@@ -1190,7 +1185,7 @@ def na_scored(ctx: Context) -> Iterator[Hit]:
         if s is not None and not _applicable(ind):
             yield Hit(
                 _path(i, "score"),
-                f"{_who(k, ind)}：已标为不适用（“/”），不计分，填写的得分 {_plain(s)} 不会计入总分；"
+                f"{_who(k, ind)}：已标为不适用（“/”），不计分，填写的得分 {plain(s)} 不会计入总分；"
                 "请删去得分，或如该指标适用，请填写实际完成值。",
             )
 

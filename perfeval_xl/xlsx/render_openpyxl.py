@@ -96,6 +96,7 @@ def render_sheet(ws: Worksheet, spec: SheetSpec) -> None:
     top, bottom, left, right = (m / _CM_PER_INCH for m in p.margins_cm)
     ws.page_margins.top, ws.page_margins.bottom = top, bottom
     ws.page_margins.left, ws.page_margins.right = left, right
+    ws.page_margins.footer = p.footer_margin_cm / _CM_PER_INCH
     ws.print_options.horizontalCentered = p.center_horizontally
     if p.area:
         ws.print_area = p.area

@@ -154,7 +154,7 @@ def _render_sheet(wb: Workbook, fmts: _Formats, spec: SheetSpec) -> Worksheet:
         a, _, b = p.repeat_rows.partition(":")
         ws.repeat_rows(int(a) - 1, int(b or a) - 1)
     if p.footer:
-        ws.set_footer(p.footer)
+        ws.set_footer(p.footer, {"margin": p.footer_margin_cm / _CM_PER_INCH})
     if spec.protect:
         # No password: protection keeps formulas from being typed over, not a secret.
         ws.protect(

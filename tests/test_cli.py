@@ -1,0 +1,174 @@
+"""The command line: exit status, JSON shapes, what each command writes and refuses to overwrite."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import openpyxl
+import pytest
+from builders import seed_evaluation
+from typer.testing import CliRunner
+
+from perfeval_xl.cli import app
+from perfeval_xl.layout import fields as F
+from perfeval_xl.rules.scoring import score
+from perfeval_xl.xlsx.build import build_template
+from perfeval_xl.xlsx.fill import fill_workbook
+
+runner = CliRunner()
+EXAMPLE_CSV = Path(__file__).resolve().parent.parent / "workbooks" / "examples" / "seed_2023.csv"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory.mktemp("cli") / "t.xlsx")
+
+
+@pytest.fixture
+def clean(template: Path, tmp_path: Path) -> Path:
+    """A workbook without errors (the seed evaluation)."""
+    return fill_workbook(seed_evaluation(), tmp_path / "clean.xlsx", template=template)
+
+
+@pytest.fixture
+def faulty(template: Path, tmp_path: Path) -> Path:
+    ev = seed_evaluation()
+    ev.budget.total.executed = D("3000")  # over-executed: a warning
+    ev.indicators[1].deviation_note = ""  # shortfall without a reason: an error
+    return fill_workbook(ev, tmp_path / "faulty.xlsx", template=template)
+
+
+def test_template_writes_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "模板.xlsx"
+    assert runner.invoke(app, ["template", "-o", str(target)]).exit_code == 0
+    assert openpyxl.load_workbook(target).sheetnames[1] == F.INFO
+    before = target.read_bytes()
+    result = runner.invoke(app, ["template", "-o", str(target)])
+    assert result.exit_code == 2 and "--force" in result.output
+    assert target.read_bytes() == before
+    assert runner.invoke(app, ["template", "-o", str(target), "--force"]).exit_code == 0
+
+
+def test_validate_clean_exits_zero(clean: Path) -> None:
+    result = runner.invoke(app, ["validate", str(clean), "--json"])
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)
+    assert all(f["level"] != "error" for f in findings)
+
+
+def test_validate_json_shape_and_exit_one(faulty: Path) -> None:
+    result = runner.invoke(app, ["validate", str(faulty), "--json"])
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)
+    assert all(set(f) == {"sheet", "cell", "code", "level", "message"} for f in findings)
+    by_code = {f["code"]: f for f in findings}
+    assert by_code["DEVIATION_NOTE_MISSING"] == {
+        "sheet": "绩效指标",
+        "cell": "M5",
+        "code": "DEVIATION_NOTE_MISSING",
+        "level": "error",
+        "message": by_code["DEVIATION_NOTE_MISSING"]["message"],
+    }
+    assert by_code["BUDGET_EXEC_OVER"]["cell"] == "D14" and by_code["BUDGET_EXEC_OVER"]["level"] == "warning"
+
+
+def test_validate_mark_writes_marks(faulty: Path) -> None:
+    assert runner.invoke(app, ["validate", str(faulty), "--mark"]).exit_code == 1
+    wb = openpyxl.load_workbook(faulty)
+    assert wb[F.INDICATORS]["M5"].comment is not None
+    assert wb[F.FINDINGS]["C4"].value == "DEVIATION_NOTE_MISSING"
+
+
+def test_score_json(clean: Path) -> None:
+    result = runner.invoke(app, ["score", str(clean), "--json"])
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    s = score(seed_evaluation())
+    assert set(doc) == {
+        "unit_code",
+        "execution_rate",
+        "execution_score",
+        "indicator_score",
+        "total",
+        "grade",
+        "indicators",
+    }
+    assert doc["unit_code"] == "001234"
+    assert doc["execution_rate"] == 1.0
+    assert doc["total"] == float(s.total) and doc["grade"] == s.grade
+    assert doc["indicators"][1] == {
+        "name": "新增5G基站",
+        "weight": 15.0,
+        "score": float(s.indicators[1].score),
+    }
+
+
+def test_summary_to_another_file_leaves_the_book(clean: Path, tmp_path: Path) -> None:
+    before = clean.read_bytes()
+    out = tmp_path / "sum.xlsx"
+    assert runner.invoke(app, ["summary", str(clean), "-o", str(out)]).exit_code == 0
+    assert clean.read_bytes() == before
+    assert openpyxl.load_workbook(out)[F.SUMMARY]["D13"].value == "完成技改企业数"
+    again = runner.invoke(app, ["summary", str(clean), "-o", str(out)])
+    assert again.exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["validate", "score", "summary", "report"])
+def test_unusable_input_exits_two(command: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a zip")
+    result = runner.invoke(app, [command, str(bad)])
+    assert result.exit_code == 2
+    assert "已损坏" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_fill_from_the_example_csv(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["fill", str(EXAMPLE_CSV), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    books = sorted((tmp_path / "out").glob("*.xlsx"))
+    assert len(books) == 2
+    totals = {json.loads(runner.invoke(app, ["score", str(b), "--json"]).stdout)["total"] for b in books}
+    assert totals == {94.0, 96.0}
+
+
+def test_fill_reports_bad_rows_by_line_and_column(tmp_path: Path) -> None:
+    csv = tmp_path / "data.csv"
+    csv.write_text(
+        "单位编码,单位名称,评价年度,评价对象,全年预算数,全年执行数,一级指标,二级指标,三级指标,指标性质,年度指标值,实际完成值,分值\n"
+        "001,甲单位,2023,部门整体,100,90,产出指标,数量指标,培训人次,≥,100,八十,90\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["fill", str(csv), "-o", str(tmp_path / "out")], terminal_width=200)
+    assert result.exit_code == 1
+    assert "第2行" in result.output and "实际完成值" in result.output and "NOT_A_NUMBER" in result.output
+    assert len(list((tmp_path / "out").glob("*.xlsx"))) == 1  # written, findings and all
+
+
+def test_report_and_pdf(clean: Path, tmp_path: Path) -> None:
+    from docx import Document
+
+    docx = tmp_path / "报告.docx"
+    assert runner.invoke(app, ["report", str(clean), "-o", str(docx)]).exit_code == 0
+    text = "\n".join(p.text for p in Document(str(docx)).paragraphs)
+    assert f"{score(seed_evaluation()).total}分" in text
+
+
+@pytest.mark.libreoffice
+def test_pdf_of_the_summary_with_the_report(clean: Path, tmp_path: Path) -> None:
+    from perfeval_xl import office
+
+    if office.find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    before = clean.read_bytes()
+    target = tmp_path / "自评表.pdf"
+    result = runner.invoke(app, ["pdf", str(clean), "-o", str(target), "--report"])
+    assert result.exit_code == 0, result.output
+    assert clean.read_bytes() == before  # the snapshot is made on a copy
+    first = office.pdf_text(target).split("\f")[0]
+    assert "部门整体支出绩效自评表" in first and f"{score(seed_evaluation()).total}" in first
+    assert "新增5G基站" in first  # the snapshot's exact indicator rows
+    assert office.pdf_page_count(target) >= 3  # one page of table, then the report
+    assert all(abs(w - 595) < 2 and abs(h - 842) < 2 for w, h in office.pdf_page_sizes(target))  # A4
