@@ -9,8 +9,6 @@ must read the fast path's files too, and a LibreOffice recalculation must give t
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import zipfile
 from decimal import Decimal as D
 from pathlib import Path
@@ -18,12 +16,17 @@ from typing import Any
 
 import openpyxl
 import pytest
+import test_parity as parity
 from factories import qual, quant, valid_evaluation, valid_project_evaluation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
+from perfeval_xl import office
 from perfeval_xl.layout import fields as F
 from perfeval_xl.model import Evaluation, Finding, Level
+from perfeval_xl.rules.scoring import score
 from perfeval_xl.service import evaluate
 from perfeval_xl.xlsx import fastfill
 from perfeval_xl.xlsx.build import build_template
@@ -282,42 +285,34 @@ def test_failed_write_leaves_nothing(
 # ------------------------------------------------------------------------------------------ LibreOffice
 
 
-def _recalculate(paths: list[Path], outdir: Path) -> list[Path]:
-    """Convert with LibreOffice, recalculating every formula on load (OOXMLRecalcMode 0)."""
-    profile = outdir / "profile"
-    user = profile / "user"
-    user.mkdir(parents=True)
-    (user / "registrymodifications.xcu").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
-        'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
-        '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>'
-        "</oor:items>\n",
-        encoding="utf-8",
-    )
-    out = outdir / "out"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            *map(str, paths),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    return [out / p.name for p in paths]
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(cases=st.lists(parity.evaluations(), min_size=parity.BATCH, max_size=parity.BATCH))
+@pytest.mark.libreoffice
+@pytest.mark.skipif(office.find_soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_same_libreoffice_parity_as_a_fresh_workbook(
+    cases: list[Evaluation], compiled: CompiledTemplate, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """tests/test_parity.py's check, on fast-path outputs (live 自评表 kept, no cached values)."""
+    work = tmp_path_factory.mktemp("fast-parity")
+    cases = cases + parity.SEED_CASES
+    books = [compiled.write(ev, work / f"case{i:03}.xlsx") for i, ev in enumerate(cases)]
+    for path, ev in zip(office.recalculate(books, work / "out"), cases, strict=True):
+        parity.compare(path, ev, score(ev))
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
-def test_libreoffice_recalculates_the_python_scores(compiled: CompiledTemplate, tmp_path: Path) -> None:
+@pytest.mark.skipif(office.find_soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_recalculates_the_snapshot_scores(compiled: CompiledTemplate, tmp_path: Path) -> None:
+    """With marks, 校验结果 rows and the 自评表 snapshot, the formulas still give the Python total."""
     cases: dict[str, Evaluation] = {"clean": valid_evaluation(), "problems": _with_problems()}
     na = valid_evaluation()
     na.indicators[6] = quant("效益指标", "社会效益指标", "净增高新技术企业", "≥", "8", "家", "6", "10")
@@ -326,19 +321,18 @@ def test_libreoffice_recalculates_the_python_scores(compiled: CompiledTemplate, 
     project = valid_project_evaluation()
     project.budget.total.executed = D("1800.25")
     cases["project_low_rate"] = project
-    paths, totals = [], {}
+    paths, expected = [], {}
     for name, ev in cases.items():
         outcome = evaluate(ev, use_rows=False)
-        paths.append(
-            compiled.write(ev, tmp_path / f"{name}.xlsx", findings=outcome.findings, scores=outcome.scores)
-        )
-        totals[name] = (outcome.scores.total, outcome.scores.grade, outcome.scores.execution_score)
-    for path in _recalculate(paths, tmp_path / "lo"):
+        out = tmp_path / f"{name}.xlsx"
+        paths.append(compiled.write(ev, out, findings=outcome.findings, scores=outcome.scores))
+        expected[name] = (ev, outcome.scores)
+    for path in office.recalculate(paths, tmp_path / "lo"):
+        ev, scores = expected[path.stem]
         ws = openpyxl.load_workbook(path, data_only=True)[F.SCORING]
-        total, grade, exec_score = totals[path.stem]
-        assert ws[F.TOTAL_CELL].value == pytest.approx(float(total), abs=1e-9), path.stem
-        assert ws[F.GRADE_CELL].value == grade, path.stem
-        assert ws[F.EXEC_SCORE_CELL].value == pytest.approx(float(exec_score), abs=1e-9), path.stem
+        parity.assert_same(ws[F.TOTAL_CELL].value, scores.total, f"{path.stem} 总分")
+        parity.assert_same(ws[F.EXEC_SCORE_CELL].value, scores.execution_score, f"{path.stem} 执行率得分")
+        assert (ws[F.GRADE_CELL].value or "") == scores.grade, path.stem
 
 
 def test_marks_only_for_located_findings(compiled: CompiledTemplate, tmp_path: Path) -> None:
