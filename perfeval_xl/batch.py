@@ -7,7 +7,9 @@ The run, in order:
    into *slices*: runs of consecutive records such that every unit's records (all its 评价对象, wherever
    they are in the file) lie inside one slice. A slice is the file's header records plus its own records,
    so ``csvin.read_csv`` reads it exactly as it reads the whole file: the same groups, conflicts, split
-   and inheritance rules (a slice boundary is never inside the span of a unit). Files ``csvin`` would
+   and inheritance rules (a slice boundary is never inside the span of a unit, nor before a record that
+   takes its unit's code, name or 评价对象 from the record above). tests/test_batch.py checks this on
+   generated files against reading the file whole. Files ``csvin`` would
    reject (not text, unknown encoding, no header …) are handed to it whole, so its message is the one
    the user sees.
 2. **Parse** (a worker): ``csvin.read_csv`` on the slice; line numbers are shifted back to the file's own
@@ -292,16 +294,17 @@ class CsvPlan:
             units: set[str] = set()
             start, reach, k = header_lines, -1, 0
             for index, (record, raw) in enumerate(records, start=header_lines):
-                unit = ident.of(record)
+                unit, attached = ident.of(record)
+                # cut before this record only if no unit so far continues below and it inherits nothing
+                if parts and not attached and index > reach and len(units) >= self.per_slice:
+                    yield Slice(
+                        k, header + "".join(parts), header_lines, start - header_lines, start + 1, index
+                    )
+                    parts, units, k, start = [], set(), k + 1, index
                 parts.append(raw)
                 if unit is not None:
                     units.add(unit)
                     reach = max(reach, self.last_record.get(unit, index))
-                if index >= reach and len(units) >= self.per_slice:
-                    yield Slice(
-                        k, header + "".join(parts), header_lines, start - header_lines, start + 1, index + 1
-                    )
-                    parts, units, k, start = [], set(), k + 1, index + 1
             if parts:
                 yield Slice(
                     k, header + "".join(parts), header_lines, start - header_lines, start + 1, self.records
@@ -339,17 +342,19 @@ class _Identity:
     def cell(self, record: list[str], i: int) -> str:
         return record[i].strip() if i < len(record) else ""
 
-    def of(self, record: list[str]) -> str | None:
+    def of(self, record: list[str]) -> tuple[str | None, bool]:
+        """(unit, whether the record takes anything from the record above it)."""
         code_at, name_at, subject_at = self.positions
         code, name, subject = (self.cell(record, i) for i in (code_at, name_at, subject_at))
         code = _code(code)
         if not code and not name and not subject:
-            return self.previous[2] if self.previous else None
-        if self.previous is not None and _same_unit(code, name, *self.previous[:2]):
-            code, name = code or self.previous[0], name or self.previous[1]
+            return (self.previous[2] if self.previous else None), True
+        attached = self.previous is not None and _same_unit(code, name, *self.previous[:2])
+        if attached:
+            code, name = code or self.previous[0], name or self.previous[1]  # type: ignore[index]
         unit = code or name
         self.previous = (code, name, unit)
-        return unit
+        return unit, attached
 
 
 def _code(text: str) -> str:
@@ -417,7 +422,7 @@ def _scan(plan: CsvPlan, encoding: str) -> bool:
             plan.records = index + 1
             if index <= header_index:
                 continue
-            unit = ident.of(record)
+            unit, _ = ident.of(record)
             if unit is not None:
                 last[unit] = index
                 subject_at = plan.positions[2]
@@ -458,6 +463,9 @@ class _Lines:
             line, column = locate(path)
             return self.line(line), column
 
+        for ind in unit.evaluation.indicators:
+            if ind.row is not None:
+                ind.row = self.line(ind.row)
         return CsvUnit(
             unit.evaluation,
             [self.line(n) for n in unit.rows],
@@ -717,14 +725,16 @@ class WorkerPool:
 
     def _died(self, w: _Worker) -> tuple[_Worker, Any, str, Any]:
         task, w.task = w.task, None
+        w.process.join(2)
         code = w.process.exitcode
+        how = f"被信号 {-code} 终止" if code is not None and code < 0 else f"退出码 {code}"
         with contextlib.suppress(OSError):
             w.conn.close()
         self.workers.remove(w)
         if self.restarts < MAX_RESTARTS:
             self.restarts += 1
             self.workers.append(self._start())
-        return w, task, "died", f"工作进程意外退出（退出码 {code}）"
+        return w, task, "died", f"工作进程意外退出（{how}，可能是内存不足或被结束）"
 
     def close(self, terminate: bool = False) -> None:
         for w in self.workers:
@@ -742,6 +752,45 @@ class WorkerPool:
             with contextlib.suppress(OSError):
                 w.conn.close()
         self.workers = []
+
+
+class InlinePool(WorkerPool):
+    """The same protocol answered in this process (``jobs=0``: tests and debugging, no parallelism)."""
+
+    def __init__(self, init: Callable[[Any], Any], payload: Any, handle: Any, close: Any) -> None:
+        self.state = init(payload)
+        self.handle, self.close_state = handle, close
+        self.workers = [_Worker(None, None)]  # type: ignore[arg-type]
+        self.replies: list[tuple[_Worker, Any, str, Any]] = []
+        self.restarts = 0
+        self.peak_rss_mb = 0.0
+
+    def send(self, worker: _Worker, task: Any, message: Any) -> None:
+        worker.task = task
+        try:
+            reply = ("ok", self.handle(self.state, message))
+        except Exception as exc:
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        self.replies.append((worker, task, *reply))
+
+    def poll(self, timeout: float) -> list[tuple[_Worker, Any, str, Any]]:
+        out, self.replies = self.replies, []
+        for w, *_ in out:
+            w.task = None
+        self.peak_rss_mb = _rss_mb()
+        return out
+
+    def close(self, terminate: bool = False) -> None:
+        if self.workers:
+            self.close_state(self.state)
+        self.workers = []
+
+
+def make_pool(jobs: int, init: Callable[[Any], Any], payload: Any, handle: Any, close: Any) -> WorkerPool:
+    """``jobs`` worker processes, or ``InlinePool`` for 0."""
+    if jobs == 0:
+        return InlinePool(init, payload, handle, close)
+    return WorkerPool(jobs, init, payload, handle, close)
 
 
 def default_jobs() -> int:
@@ -848,6 +897,7 @@ def fill_csv(
 ) -> FillSummary:
     """Write one workbook per 评价对象 of ``data`` into ``outdir`` and ``outdir/_report.csv``.
 
+    ``jobs``: worker processes (default: one per CPU); 0 runs everything in this process.
     Never raises for bad data: problems are in the report and the summary. KeyboardInterrupt is caught,
     the workers stopped, the report written with what was done (``summary.interrupted``).
     """
@@ -855,18 +905,18 @@ def fill_csv(
     data, outdir = Path(data), Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     sweep_temporary(outdir)
-    jobs = max(1, jobs or default_jobs())
-    summary = FillSummary(outdir / REPORT_NAME, jobs=jobs)
+    jobs = default_jobs() if jobs is None else max(0, jobs)
+    summary = FillSummary(outdir / REPORT_NAME, jobs=max(1, jobs))
     report = ReportWriter(summary.report)
     run = _Run(data, summary, report, progress)
     pool: WorkerPool | None = None
     try:
-        plan = plan_csv(data, jobs)
+        plan = plan_csv(data, max(1, jobs))
         run.total = plan.units
         slices = plan.slices()
         first = next(slices, None)
         if first is not None:
-            pool = WorkerPool(jobs, _fill_init, (rules, outdir, force, data), _fill_handle, _fill_close)
+            pool = make_pool(jobs, _fill_init, (rules, outdir, force, data), _fill_handle, _fill_close)
             run.loop(pool, _chain(first, slices))
     except KeyboardInterrupt:
         summary.interrupted = True

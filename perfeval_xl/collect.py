@@ -33,7 +33,7 @@ from typing import Any
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from .batch import WorkerError, WorkerPool, default_jobs
+from .batch import WorkerError, default_jobs, make_pool
 from .files import atomic_path
 from .layout import fields as F
 from .layout.spec import split_ref
@@ -298,12 +298,15 @@ def collect(
     rules: RuleSet = DEFAULT_RULES,
     progress: Progress | None = None,
 ) -> CollectSummary:
-    """Read every workbook under ``folder`` and write the roll-up ``out`` (atomically)."""
+    """Read every workbook under ``folder`` and write the roll-up ``out`` (atomically).
+
+    ``jobs``: worker processes (default: one per CPU); 0 reads in this process."""
     started = time.perf_counter()
     folder, out = Path(folder), Path(out)
     paths = find_books(folder, exclude=out)
-    jobs = max(1, min(jobs or default_jobs(), max(1, -(-len(paths) // PER_MESSAGE))))
-    summary = CollectSummary(out, jobs=jobs)
+    jobs = default_jobs() if jobs is None else max(0, jobs)
+    jobs = min(jobs, max(1, -(-len(paths) // PER_MESSAGE)))  # 0 (in this process) stays 0
+    summary = CollectSummary(out, jobs=max(1, jobs))
     chunks = [paths[i : i + PER_MESSAGE] for i in range(0, len(paths), PER_MESSAGE)]
     try:
         with atomic_path(out) as tmp:  # an interrupted run leaves no roll-up, not half of one
@@ -324,7 +327,7 @@ def _read_all(folder: Path, chunks: list[list[Path]], jobs: int, rules: RuleSet)
     """Results chunk by chunk, in order; a chunk lost with a dead worker is retried once, then listed."""
     if not chunks:
         return
-    pool = WorkerPool(jobs, _init, rules, _read, _close)
+    pool = make_pool(jobs, _init, rules, _read, _close)
     done: dict[int, list[Any]] = {}
     tries: dict[int, int] = {}
     todo = list(range(len(chunks)))
