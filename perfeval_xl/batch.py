@@ -176,6 +176,7 @@ class UnitResult:
     file: str = ""
     status: str = ""
     note: str = ""  # why it was not written, in Chinese
+    line: int | None = None  # the unit's first CSV line (for the report row that carries ``note``)
     total: str = ""
     grade: str = ""
     issues: list[Issue] = field(default_factory=list)
@@ -261,6 +262,7 @@ class Slice:
     offset: int = 0  # add to a slice line after the header to get the file's line
     first_line: int = 0
     last_line: int = 0
+    units: tuple[tuple[int, str, str], ...] = ()  # (file line, unit, 评价对象) of the slice's records
 
 
 @dataclass
@@ -292,22 +294,24 @@ class CsvPlan:
             ident = _Identity(self.positions)
             parts: list[str] = []
             units: set[str] = set()
+            lines: list[tuple[int, str, str]] = []
             start, reach, k = header_lines, -1, 0
             for index, (record, raw) in enumerate(records, start=header_lines):
                 unit, attached = ident.of(record)
                 # cut before this record only if no unit so far continues below and it inherits nothing
                 if parts and not attached and index > reach and len(units) >= self.per_slice:
-                    yield Slice(
-                        k, header + "".join(parts), header_lines, start - header_lines, start + 1, index
-                    )
-                    parts, units, k, start = [], set(), k + 1, index
+                    text = header + "".join(parts)
+                    yield Slice(k, text, header_lines, start - header_lines, start + 1, index, tuple(lines))
+                    parts, units, lines, k, start = [], set(), [], k + 1, index
                 parts.append(raw)
                 if unit is not None:
                     units.add(unit)
+                    lines.append((index + 1, unit, ident.subject))
                     reach = max(reach, self.last_record.get(unit, index))
             if parts:
+                text = header + "".join(parts)
                 yield Slice(
-                    k, header + "".join(parts), header_lines, start - header_lines, start + 1, self.records
+                    k, text, header_lines, start - header_lines, start + 1, self.records, tuple(lines)
                 )
 
 
@@ -338,6 +342,7 @@ class _Identity:
     def __init__(self, positions: tuple[int, int, int]) -> None:
         self.positions = positions
         self.previous: tuple[str, str, str] | None = None  # code, name, unit
+        self.subject = ""  # 评价对象 of the last record (inherited when blank)
 
     def cell(self, record: list[str], i: int) -> str:
         return record[i].strip() if i < len(record) else ""
@@ -352,6 +357,8 @@ class _Identity:
         attached = self.previous is not None and _same_unit(code, name, *self.previous[:2])
         if attached:
             code, name = code or self.previous[0], name or self.previous[1]  # type: ignore[index]
+            subject = subject or self.subject
+        self.subject = subject
         unit = code or name
         self.previous = (code, name, unit)
         return unit, attached
@@ -391,6 +398,8 @@ def plan_csv(path: Path, jobs: int = 1) -> CsvPlan:
             return CsvPlan(plan.path)
     else:
         return CsvPlan(plan.path)
+    if plan.records <= plan.header_index + 1:
+        return CsvPlan(plan.path)  # no data: csvin says so
     plan.per_slice = max(1, min(16, plan.units // max(1, jobs * 8)))
     return plan
 
@@ -485,12 +494,23 @@ class _FillState:
     pending: list[CsvUnit] = field(default_factory=list)
 
 
-def _fill_init(payload: tuple[RuleSet, Path, bool, Path]) -> _FillState:
+_TEMPLATES: dict[str, Any] = {}  # compiled templates of this process, by rule set
+
+
+def compiled_template(rules: RuleSet) -> Any:
+    """The compiled template for ``rules``, built once per process (``xlsx.fastfill.CompiledTemplate``)."""
     from .xlsx.fastfill import CompiledTemplate
 
+    key = repr(rules)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = CompiledTemplate(rules)
+    return _TEMPLATES[key]
+
+
+def _fill_init(payload: tuple[RuleSet, Path, bool, Path]) -> _FillState:
     rules, outdir, force, csv_path = payload
     tmp = Path(tempfile.mkdtemp(prefix="perfeval-fill-"))
-    return _FillState(CompiledTemplate(rules), rules, outdir, force, csv_path, tmp)
+    return _FillState(compiled_template(rules), rules, outdir, force, csv_path, tmp)
 
 
 def _fill_handle(state: _FillState, message: tuple[str, Any]) -> Any:
@@ -525,13 +545,33 @@ def _parse(state: _FillState, piece: Slice) -> dict[str, Any]:
     skipped: dict[str, list[Issue]] = {label: [] for label in result.skipped}
     loose: list[Issue] = []
     for f in rest:
-        owner = next((label for label in skipped if f"“{label}”" in f.message), None)
-        (skipped[owner] if owner else loose).append(_issue(f))
+        issue = _issue(f)
+        owner = _owner(issue, list(skipped), piece)
+        (skipped[owner] if owner else loose).append(issue)
     return {
         "names": [output_name(u.evaluation) for u in state.pending],
-        "skipped": list(skipped.items()),
+        "skipped": [
+            (label, issues, min((i.line for i in issues if i.line), default=None))
+            for label, issues in skipped.items()
+        ],
         "file": loose,
     }
+
+
+def _owner(issue: Issue, labels: list[str], piece: Slice) -> str | None:
+    """The skipped 评价对象 (csvin's ``单位/评价对象`` label) a reading problem is about, if any."""
+    for label in labels:
+        if f"“{label}”" in issue.message:
+            return label
+    at = next(((unit, subject) for line, unit, subject in piece.units if line == issue.line), None)
+    if at is None:
+        return None
+    unit, subject = at
+    same_unit = [label for label in labels if label.split("/", 1)[0] == unit]
+    if len(same_unit) == 1:
+        return same_unit[0]
+    wanted = subject or "（评价对象为空）"
+    return next((label for label in same_unit if label.split("/", 1)[1] == wanted), None)
 
 
 def _long_texts(ev: Evaluation) -> list[Finding]:
@@ -581,7 +621,8 @@ def _decide(target: Path, key: str, force: bool) -> tuple[str, str]:
 
 def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
     ev = unit.evaluation
-    result = UnitResult(ev.unit_code, ev.unit_name, ev.subject, name)
+    first_line = unit.rows[0] if unit.rows else None
+    result = UnitResult(ev.unit_code, ev.unit_name, ev.subject, name, line=first_line)
     try:
         outcome = evaluate(ev, state.rules, use_rows=False)
         findings = outcome.findings + locate(_long_texts(ev), ev, use_rows=False)
@@ -608,7 +649,10 @@ def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
         result.status, result.note = Status.FAILED, f"写入失败：{exc.strerror or exc}"
     except Exception as exc:  # one unit's bug must not stop the others
         result.status = Status.FAILED
-        result.note = f"内部错误（{type(exc).__name__}: {exc}），请把 CSV 第{unit.rows[0] if unit.rows else '?'}行起的数据报告给开发者。"
+        result.note = (
+            f"内部错误（{type(exc).__name__}: {exc}），该评价对象未生成；请检查 CSV 第{first_line or '?'}行起的数据"
+            "（如异常大的数字），并把这一行报告给开发者。"
+        )
     return result
 
 
@@ -860,7 +904,7 @@ class ReportWriter:
         head = [r.unit_code, r.unit_name, r.subject, r.file, r.status, r.total, r.grade]
         if r.note:
             level, code = _STATUS_ROW.get(r.status, (Level.INFO, ""))
-            self._row([*head, level.label, code, "", "", "", r.note])
+            self._row([*head, level.label, code, r.line or "", "", "", r.note])
         for i in r.issues:
             self._row([*head, i.level.label, i.code, i.line or "", i.column, i.book_cell, i.message])
         if not r.note and not r.issues:
@@ -944,6 +988,16 @@ def _chain(first: Slice, rest: Iterator[Slice]) -> Iterator[Slice]:
     yield from rest
 
 
+def _not_read(label: str, issues: list[Issue], line: int | None) -> UnitResult:
+    code, _, subject = label.partition("/")
+    note = (
+        "必填数据无法读取，未生成工作簿；原因见本单位其他各行。"
+        if issues
+        else "必填数据无法读取，未生成工作簿。"
+    )
+    return UnitResult(code, "", subject, "", Status.NOT_READ, note, line, issues=issues)
+
+
 class _Run:
     """The parent's side of a fill run: dispatch slices, name in file order, report in file order."""
 
@@ -961,7 +1015,7 @@ class _Run:
         self.next_report = 0
         self.slices_started: dict[int, Slice] = {}
         self.named: dict[int, list[str]] = {}
-        self.skipped: dict[int, list[tuple[str, list[Issue]]]] = {}
+        self.skipped: dict[int, list[tuple[str, list[Issue], int | None]]] = {}
 
     def loop(self, pool: WorkerPool, slices: Iterator[Slice]) -> None:
         more = True
@@ -1028,19 +1082,8 @@ class _Run:
     def _report_in_order(self) -> None:
         while self.next_report in self.finished:
             index = self.next_report
-            for label, issues in self.skipped.pop(index, []):
-                code, _, subject = label.partition("/")
-                self.add(
-                    UnitResult(
-                        code,
-                        "",
-                        subject,
-                        "",
-                        Status.NOT_READ,
-                        "必填数据无法读取，未生成工作簿。",
-                        issues=issues,
-                    )
-                )
+            for label, issues, line in self.skipped.pop(index, []):
+                self.add(_not_read(label, issues, line))
             for result in self.finished.pop(index):
                 self.add(result)
             self.named.pop(index, None)
@@ -1086,19 +1129,8 @@ class _Run:
             else:
                 where = f"CSV 第{piece.first_line}–{piece.last_line}行：" if piece.text is not None else ""
                 results = [UnitResult(status=Status.INTERRUPTED, note=where + note)]
-            for label, issues in self.skipped.pop(index, []):
-                code, _, subject = label.partition("/")
-                self.add(
-                    UnitResult(
-                        code,
-                        "",
-                        subject,
-                        "",
-                        Status.NOT_READ,
-                        "必填数据无法读取，未生成工作簿。",
-                        issues=issues,
-                    )
-                )
+            for label, issues, line in self.skipped.pop(index, []):
+                self.add(_not_read(label, issues, line))
             for r in results:
                 self.add(r)
         self.slices_started.clear()

@@ -257,7 +257,8 @@ def _read(rules: RuleSet, message: tuple[Path, list[Path]]) -> list[Book | Unusa
             out.append(Unusable(name, str(exc)))
             continue
         except Exception as exc:  # one odd file must not stop the roll-up
-            out.append(Unusable(name, f"读取时出错（{type(exc).__name__}: {exc}），文件可能已损坏。"))
+            reason = f"{path.name} 读取时出错（{type(exc).__name__}: {exc}），文件可能已损坏，请用 Excel 打开检查后另存。"
+            out.append(Unusable(name, reason))
             continue
         ev, s = outcome.evaluation, outcome.scores
         out.append(
