@@ -659,7 +659,19 @@ def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
 # ------------------------------------------------------------------------------------------ workers
 
 
-def _rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (0 where it cannot be read).
+
+    Linux: VmHWM of /proc/self/status, which starts afresh with each program; ``ru_maxrss`` would carry
+    the parent's peak over into a worker started by fork and exec.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:  # Windows
@@ -689,9 +701,9 @@ def _worker_main(conn: Connection, init: Callable[[Any], Any], payload: Any, han
             if message is None:
                 break
             try:
-                conn.send(("ok", handle(state, message), _rss_mb()))
+                conn.send(("ok", handle(state, message), peak_rss_mb()))
             except Exception as exc:
-                conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", _rss_mb()))
+                conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", peak_rss_mb()))
     except (EOFError, BrokenPipeError, KeyboardInterrupt, SystemExit):
         pass
     finally:
@@ -821,7 +833,7 @@ class InlinePool(WorkerPool):
         out, self.replies = self.replies, []
         for w, *_ in out:
             w.task = None
-        self.peak_rss_mb = _rss_mb()
+        self.peak_rss_mb = peak_rss_mb()
         return out
 
     def close(self, terminate: bool = False) -> None:
@@ -1087,6 +1099,7 @@ class _Run:
             for result in self.finished.pop(index):
                 self.add(result)
             self.named.pop(index, None)
+            self.slices_started.pop(index, None)  # its text is no longer needed: memory stays flat
             self.next_report += 1
 
     def add(self, r: UnitResult) -> None:
