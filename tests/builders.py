@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from perfeval_xl.model import Budget, Evaluation, FundLine, Indicator
+from factories import seed_budget
+
+from perfeval_xl.model import Evaluation, Indicator
 
 
 def seed_evaluation() -> Evaluation:
@@ -15,18 +17,7 @@ def seed_evaluation() -> Evaluation:
         department="雷州市人民政府",
         year=D(2023),
         kind="部门整体支出",
-        budget=Budget(
-            total=FundLine(D("2652.84"), D("2652.84"), D("2652.84")),
-            general_public=D("1807.49"),
-            government_fund=D("838.62"),
-            other_income=D("6.73"),
-            basic=D("591.31"),
-            wages=D("314.19"),
-            goods_services=D("104.11"),
-            household_subsidy=D("173.01"),
-            project=D("2061.53"),
-            enterprise_subsidy=D("1348.28"),
-        ),
+        budget=seed_budget(enterprise_subsidy=True),
         goal_expected="保障机关正常运转，推进企业技改创新升级。",
         goal_actual="完成技改企业 20 家，新增 5G 基站 224 座。",
         indicators=[

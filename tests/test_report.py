@@ -14,6 +14,7 @@ import pytest
 from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
 from docx.oxml.ns import qn
+from factories import seed_budget
 
 from perfeval_xl.model import (
     Budget,
@@ -52,18 +53,7 @@ FULL_TEXT = ReportText(
 
 def seed_evaluation(text: ReportText | None = None) -> Evaluation:
     """The seed report's 2023 figures (official-rules.md §5) with a small indicator set."""
-    budget = Budget(
-        total=FundLine(D("2652.84"), D("2652.84"), D("2652.84")),
-        general_public=D("1807.49"),
-        government_fund=D("838.62"),
-        other_income=D("6.73"),
-        basic=D("591.31"),
-        wages=D("314.19"),
-        goods_services=D("104.11"),
-        household_subsidy=D("173.01"),
-        project=D("2061.53"),
-        enterprise_subsidy=D("1348.28"),
-    )
+    budget = seed_budget(enterprise_subsidy=True)
     indicators = [
         Indicator("产出指标", "数量指标", "完成技改企业数", "≥", D(17), "家", D(20), "", D(20)),
         Indicator(

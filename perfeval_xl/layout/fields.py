@@ -40,6 +40,19 @@ class Field:
     merge_to: str = ""  # last column of a merged input (e.g. "D")
 
 
+# 二、预算执行情况: the fund table, rows 年度资金总额 and its three 其中 rows, columns 年初 / 全年 / 执行.
+FUND_ROWS = (
+    ("total", "年度资金总额", 14),
+    ("appropriation", "当年财政拨款", 15),
+    ("carried_over", "上年结转资金", 16),
+    ("other_funds", "其他资金", 17),
+)
+FUND_COLUMNS = (
+    ("initial", "年初预算数", "B"),
+    ("adjusted", "全年预算数", "C"),
+    ("executed", "全年执行数", "D"),
+)
+
 # The 基本信息 form. Rows are fixed; template.py draws section headers on the rows in between.
 FIELDS: tuple[Field, ...] = (
     Field("unit_name", "单位名称", "B4", "text", True, merge_to="D"),
@@ -59,18 +72,17 @@ FIELDS: tuple[Field, ...] = (
     Field("filled_by", "填报人", "B10", "text"),
     Field("filled_on", "填报日期", "B11", "text", help="如 2024年7月12日"),
     # 二、预算执行情况: the fund table, columns B 年初 / C 全年 / D 执行
-    Field("budget.total.initial", "年度资金总额 年初预算数", "B14", "number"),
-    Field("budget.total.adjusted", "年度资金总额 全年预算数", "C14", "number", True),
-    Field("budget.total.executed", "年度资金总额 全年执行数", "D14", "number", True),
-    Field("budget.appropriation.initial", "当年财政拨款 年初预算数", "B15", "number"),
-    Field("budget.appropriation.adjusted", "当年财政拨款 全年预算数", "C15", "number"),
-    Field("budget.appropriation.executed", "当年财政拨款 全年执行数", "D15", "number"),
-    Field("budget.carried_over.initial", "上年结转资金 年初预算数", "B16", "number"),
-    Field("budget.carried_over.adjusted", "上年结转资金 全年预算数", "C16", "number"),
-    Field("budget.carried_over.executed", "上年结转资金 全年执行数", "D16", "number"),
-    Field("budget.other_funds.initial", "其他资金 年初预算数", "B17", "number"),
-    Field("budget.other_funds.adjusted", "其他资金 全年预算数", "C17", "number"),
-    Field("budget.other_funds.executed", "其他资金 全年执行数", "D17", "number"),
+    *(
+        Field(
+            f"budget.{key}.{part}",
+            f"{label} {head}",
+            f"{col}{row}",
+            "number",
+            key == "total" and part != "initial",
+        )
+        for key, label, row in FUND_ROWS
+        for part, head, col in FUND_COLUMNS
+    ),
     Field("execution_weight", "执行率分值", "B18", "score", True, help="默认 10 分"),
     Field(
         "budget.note",
