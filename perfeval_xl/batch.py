@@ -1018,6 +1018,8 @@ class _Run:
     ) -> None:
         self.data, self.summary, self.report, self.progress = data, summary, report, progress
         self.names = UniqueNames([REPORT_NAME])
+        self.rows: list[UnitResult] = []  # of the slice being reported
+        self.started = time.time() - 1  # file times may be rounded down
         self.total = 0
         self.done = 0
         self.seen_file_issues: set[tuple[str, ...]] = set()
@@ -1092,15 +1094,16 @@ class _Run:
             self.next_name += 1
 
     def _report_in_order(self) -> None:
-        while self.next_report in self.finished:
-            index = self.next_report
-            for label, issues, line in self.skipped.pop(index, []):
-                self.add(_not_read(label, issues, line))
-            for result in self.finished.pop(index):
-                self.add(result)
-            self.named.pop(index, None)
-            self.slices_started.pop(index, None)  # its text is no longer needed: memory stays flat
-            self.next_report += 1
+        """Report finished slices in file order; an interruption mid-way leaves the rest in ``rows``."""
+        while self.rows or self.next_report in self.finished:
+            if not self.rows:
+                index = self.next_report
+                self.rows = [_not_read(*s) for s in self.skipped.pop(index, [])] + self.finished.pop(index)
+                self.named.pop(index, None)
+                self.slices_started.pop(index, None)  # its text is no longer needed: memory stays flat
+                self.next_report += 1
+            while self.rows:
+                self.add(self.rows.pop(0))
 
     def add(self, r: UnitResult) -> None:
         s = self.summary
@@ -1126,19 +1129,28 @@ class _Run:
         self.summary.file_issues.append(issue)
         self.report.file_issue(issue)
 
+    def _cut_short(self, name: str, note: str) -> UnitResult:
+        """A unit whose slice was stopped: written if its file was renamed into place during this run."""
+        path = self.summary.report.parent / name
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime >= self.started:
+                return UnitResult(file=name, status=Status.WRITTEN, note="运行中断前已写完。")
+        return UnitResult(file=name, status=Status.INTERRUPTED, note=note)
+
     def finish(self) -> None:
         """After an interruption: what was in flight is reported as not done, by file or CSV rows."""
         if not self.summary.interrupted:
             return
+        self.progress = None
+        while self.rows:
+            self.add(self.rows.pop(0))
         note = "运行被中断，未完成；重新运行即可补上（已是最新的会跳过）。"
         for index in sorted(i for i in self.slices_started if i >= self.next_report):
             piece = self.slices_started[index]
             if index in self.finished:
                 results = self.finished.pop(index)
             elif index in self.named:
-                results = [
-                    UnitResult(file=n, status=Status.INTERRUPTED, note=note) for n in self.named[index]
-                ]
+                results = [self._cut_short(n, note) for n in self.named[index]]
             else:
                 where = f"CSV 第{piece.first_line}–{piece.last_line}行：" if piece.text is not None else ""
                 results = [UnitResult(status=Status.INTERRUPTED, note=where + note)]
