@@ -1,20 +1,82 @@
-"""Many units at once: one workbook per 单位/项目 from the budget system's CSV export."""
+"""Many units at once: one workbook per 单位/项目 from the budget system's CSV export (perfeval-xl fill).
+
+The run, in order:
+
+1. **Plan** (parent, streaming, memory independent of the file's length): the CSV is read record by
+   record with the ``csv`` module, with the encoding, delimiter and header ``csvin`` would choose, and cut
+   into *slices*: runs of consecutive records such that every unit's records (all its 评价对象, wherever
+   they are in the file) lie inside one slice. A slice is the file's header records plus its own records,
+   so ``csvin.read_csv`` reads it exactly as it reads the whole file: the same groups, conflicts, split
+   and inheritance rules (a slice boundary is never inside the span of a unit, nor before a record that
+   takes its unit's code, name or 评价对象 from the record above). tests/test_batch.py checks this on
+   generated files against reading the file whole. Files ``csvin`` would
+   reject (not text, unknown encoding, no header …) are handed to it whole, so its message is the one
+   the user sees.
+2. **Parse** (a worker): ``csvin.read_csv`` on the slice; line numbers are shifted back to the file's own
+   (every ``第N行`` of a finding, the units' rows and locators), so messages name the real CSV row.
+3. **Name** (parent, in file order): a safe, unique file name per 评价对象 (``safe_name``; collisions,
+   case-insensitive as on Windows, get ``_2``, ``_3`` … in file order, so reruns give the same names).
+4. **Write** (the same worker): score and check (``service.evaluate``), then the compiled template
+   (``xlsx.fastfill``) writes the workbook atomically, unless it is up to date (below). Each unit is on
+   its own: an exception is reported for that unit and the others go on.
+5. **Report**: results come back in file order into ``DIR/_report.csv`` (UTF-8 with BOM, for Excel): a row
+   per finding per unit, with the CSV row and column and the workbook cell, and a row per unit without
+   findings. Text cells that Excel would take for a formula (``=`` ``+`` ``-`` ``@``) get a leading ``'``.
+
+Workers are processes (``spawn``: the same on Windows and Linux), one slice at a time each, so memory
+stays flat; the compiled template is built once per worker. Ctrl-C stops the workers (they ignore SIGINT
+and clean their temporary file on SIGTERM), the report is still written with what was done, and stray
+temporary files (``.*.xlsx.tmp``, what ``files.atomic_path`` names them) are removed at the start and end of
+every run. A worker that dies (killed, out of memory) costs only its slice: it is reported, a new worker
+takes its place (up to ``MAX_RESTARTS``).
+
+Reruns: each workbook carries, as custom document properties, a hash of its input (the evaluation, tool
+version, template version, rule set) and the time it was written, which is also its core ``modified``
+time. An existing file with the same hash is *up to date* and is left alone. One with another hash is
+rewritten if nobody saved it since (its ``modified`` is still ours); a file someone saved (a clerk's
+entries) or that fill did not write is never overwritten without ``--force``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import multiprocessing
+import os
 import re
+import signal
+import sys
+import tempfile
+import time
+import traceback
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import Any
 
-from .csvin import CsvUnit, locate_findings
+from . import __version__
+from .csvin import CODE, COLUMNS, NAME, SUBJECT, CsvUnit, normalize_header, read_csv
+from .files import atomic_path
+from .layout import fields as F
 from .model import Evaluation, Finding, Kind, Level
 from .rules.config import DEFAULT_RULES, RuleSet
-from .service import evaluate
-from .xlsx.fill import fill_workbook
+from .rules.numbers import normalize_width
+from .service import evaluate, locate
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+REPORT_NAME = "_report.csv"
+#: Custom document properties of a filled workbook (see module doc).
+INPUT_PROPERTY = "perfeval-xl input"
+WRITTEN_PROPERTY = "perfeval-xl written"
+MAX_NAME_BYTES = 180  # a file name's stem, UTF-8; leaves room for _N, .xlsx and the temporary name
+MAX_RESTARTS = 5
+TEMP_GLOBS = (".*.xlsx.tmp", f".{Path(REPORT_NAME).stem}.*.csv.tmp")
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _RESERVED = {
     "CON",
     "PRN",
@@ -23,17 +85,28 @@ _RESERVED = {
     *(f"COM{i}" for i in range(1, 10)),
     *(f"LPT{i}" for i in range(1, 10)),
 }
-MAX_NAME = 80
+_LINE = re.compile(r"第(\d+)行")
+_CELL_LABEL = re.compile(r"^第(\d+)行(?: (.*))?$")
+_HEADER_SCAN = 10
+_DELIMITERS = (",", "\t", ";")
+_ALIASES = {normalize_header(a): c.name for c in COLUMNS for a in (c.name, *c.aliases)}
+
+
+# ------------------------------------------------------------------------------------------ names
 
 
 def safe_name(text: str) -> str:
-    """A file name that is valid on Windows and Linux (unsafe characters → _, length capped)."""
+    """A file name stem valid on Windows and Linux: unsafe characters → _, reserved names prefixed,
+    length capped (``MAX_NAME_BYTES`` of UTF-8), never empty."""
     text = unicodedata.normalize("NFC", text)
-    text = _UNSAFE.sub("_", text).strip(" .")
-    text = re.sub(r"_+", "_", text)
-    if text.upper() in _RESERVED:
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"_+", "_", text).strip(" ._")
+    while len(text.encode()) > MAX_NAME_BYTES:
+        text = text[:-1]
+    text = text.rstrip(" .")
+    if text.split(".")[0].upper() in _RESERVED:
         text = f"_{text}"
-    return text[:MAX_NAME] or "未命名"
+    return text or "未命名"
 
 
 def output_name(ev: Evaluation) -> str:
@@ -44,82 +117,1045 @@ def output_name(ev: Evaluation) -> str:
     return safe_name("_".join(p for p in parts if p)) + ".xlsx"
 
 
-def assign_names(evaluations: Iterable[Evaluation]) -> list[str]:
-    """File names for a batch, made unique (case-insensitively, as on Windows) with _2, _3 …"""
-    seen: set[str] = set()
-    out = []
-    for ev in evaluations:
-        name = output_name(ev)
-        stem, n = name[:-5], 2
-        while name.casefold() in seen:
-            name = f"{stem}_{n}.xlsx"
+class UniqueNames:
+    """Hands out file names that never collide (case-insensitively, as on Windows), in call order."""
+
+    def __init__(self, reserved: Iterable[str] = ()) -> None:
+        self.used = {n.casefold() for n in reserved}
+
+    def assign(self, name: str) -> str:
+        stem, suffix = name.rsplit(".", 1) if "." in name else (name, "")
+        dot = f".{suffix}" if suffix else ""
+        candidate, n = name, 2
+        while candidate.casefold() in self.used:
+            candidate = f"{stem}_{n}{dot}"
             n += 1
-        seen.add(name.casefold())
-        out.append(name)
-    return out
+        self.used.add(candidate.casefold())
+        return candidate
+
+
+def input_key(ev: Evaluation, rules: RuleSet) -> str:
+    """A hash of everything a unit's workbook is made from (CSV row numbers excluded)."""
+    plain = replace(ev, indicators=[replace(i, row=None) for i in ev.indicators])
+    text = f"{__version__}|{F.TEMPLATE_VERSION}|{rules!r}|{plain!r}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding as the report shows it: the CSV row and column, and the workbook cell if any."""
+
+    level: Level
+    code: str
+    message: str
+    line: int | None = None
+    column: str = ""
+    book_cell: str = ""  # 工作表!单元格 in the unit's workbook
+
+
+class Status:
+    WRITTEN = "已生成"
+    UPDATED = "已更新"
+    UP_TO_DATE = "已是最新"
+    KEPT = "未覆盖"
+    NOT_READ = "未生成"
+    FAILED = "失败"
+    INTERRUPTED = "未完成"
 
 
 @dataclass
 class UnitResult:
-    """What happened to one unit: the file written, its score and its findings located in the CSV."""
+    """What happened to one 评价对象."""
 
-    key: str
+    unit_code: str = ""
+    unit_name: str = ""
+    subject: str = ""
     file: str = ""
+    status: str = ""
+    note: str = ""  # why it was not written, in Chinese
+    line: int | None = None  # the unit's first CSV line (for the report row that carries ``note``)
     total: str = ""
     grade: str = ""
-    findings: list[Finding] = field(default_factory=list)  # sheet = CSV file, cell = 第N行 列
-    skipped: str = ""  # why no file was written (up to date, error)
+    issues: list[Issue] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.level is Level.ERROR)
+        return sum(1 for i in self.issues if i.level is Level.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for i in self.issues if i.level is Level.WARNING)
+
+    @property
+    def key(self) -> str:
+        return f"{self.unit_code or self.unit_name}/{self.subject}"
 
 
-def fill_unit(
-    unit: CsvUnit, out: Path, *, template: Path, csv_name: str, rules: RuleSet = DEFAULT_RULES
-) -> UnitResult:
-    """Write one unit's workbook, findings marked and 自评表 filled; report findings by CSV row."""
-    ev = unit.evaluation
-    outcome = evaluate(ev, rules, use_rows=False)
-    fill_workbook(ev, out, template=template, findings=outcome.findings, scores=outcome.scores)
-    # the same findings, located in the CSV this time (row and column instead of sheet and cell)
-    unlocated = [replace(f, sheet="", cell="") for f in outcome.findings]
-    csv_findings = unit.findings + locate_findings(unit, unlocated, csv_name)
-    total = "" if outcome.scores.total is None else f"{outcome.scores.total:.2f}"
-    return UnitResult(
-        key=f"{ev.unit_code}/{ev.subject}",
-        file=out.name,
-        total=total,
-        grade=outcome.scores.grade,
-        findings=csv_findings,
+@dataclass
+class FillSummary:
+    """The outcome of a run: counts, the problems that concern the file itself, where the report is."""
+
+    report: Path
+    units: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    warnings: int = 0
+    file_issues: list[Issue] = field(default_factory=list)
+    problems: list[tuple[str, Issue]] = field(default_factory=list)  # (unit key, issue), errors first
+    interrupted: bool = False
+    elapsed: float = 0.0
+    jobs: int = 1
+    worker_peak_rss_mb: float = 0.0
+
+    @property
+    def written(self) -> int:
+        return self.by_status.get(Status.WRITTEN, 0) + self.by_status.get(Status.UPDATED, 0)
+
+    @property
+    def file_errors(self) -> int:
+        return sum(1 for i in self.file_issues if i.level is Level.ERROR)
+
+    def lines(self) -> list[str]:
+        """The short summary printed after a run (Chinese)."""
+        counts = "，".join(f"{status} {n}" for status, n in self.by_status.items() if n)
+        out = [
+            f"共 {self.units} 个评价对象：{counts or '无'}；错误 {self.errors + self.file_errors} 项，"
+            f"警告 {self.warnings} 项；用时 {self.elapsed:.1f} 秒（{self.jobs} 个进程）。",
+            f"逐项结果与问题清单：{self.report}",
+        ]
+        if self.by_status.get(Status.KEPT):
+            out.append(
+                f"{self.by_status[Status.KEPT]} 个同名文件已被编辑或不是本工具生成的，未覆盖（见报告“说明”列）。"
+            )
+        if self.interrupted:
+            out.append("运行已中断：已完成的工作簿完整可用，没有留下半成品；重新运行会跳过已是最新的单位。")
+        return out
+
+    @property
+    def unusable(self) -> bool:
+        """Nothing could be read, or some 评价对象 could not be read or written."""
+        return (self.units == 0 and any(i.level is Level.ERROR for i in self.file_issues)) or any(
+            self.by_status.get(s, 0) for s in (Status.NOT_READ, Status.FAILED)
+        )
+
+
+def _issue(f: Finding, book_cell: str = "") -> Issue:
+    m = _CELL_LABEL.match(f.cell or "")
+    if m:
+        return Issue(f.level, f.code, f.message, int(m[1]), m[2] or "", book_cell)
+    return Issue(f.level, f.code, f.message, None, "", book_cell)
+
+
+# ------------------------------------------------------------------------------------------ plan
+
+
+@dataclass(frozen=True)
+class Slice:
+    """A piece of the CSV that csvin can read on its own (see module doc)."""
+
+    index: int
+    text: str | None  # header records + the slice's records; None: read the whole file (``path``)
+    header_lines: int = 0  # lines of the header records (lines up to here keep their number)
+    offset: int = 0  # add to a slice line after the header to get the file's line
+    first_line: int = 0
+    last_line: int = 0
+    units: tuple[tuple[int, str, str], ...] = ()  # (file line, unit, 评价对象) of the slice's records
+
+
+@dataclass
+class CsvPlan:
+    path: Path
+    encoding: str = ""
+    delimiter: str = ","
+    header_index: int = -1
+    positions: tuple[int, int, int] = (0, 0, 0)  # 单位编码, 单位名称, 评价对象 columns
+    last_record: dict[str, int] = field(default_factory=dict)  # unit → index of its last record
+    units: int = 0  # 评价对象 (an estimate for progress)
+    records: int = 0
+    per_slice: int = 1
+
+    @property
+    def whole(self) -> bool:
+        """No slicing: csvin reads (and judges) the file as it is."""
+        return self.header_index < 0
+
+    def slices(self) -> Iterator[Slice]:
+        if self.whole:
+            yield Slice(0, None)
+            return
+        with _open(self.path, self.encoding) as fh:
+            records = _records(fh, self.delimiter)
+            head = [raw for _, (_, raw) in zip(range(self.header_index + 1), records, strict=False)]
+            header = "".join(head)
+            header_lines = self.header_index + 1
+            ident = _Identity(self.positions)
+            parts: list[str] = []
+            units: set[str] = set()
+            lines: list[tuple[int, str, str]] = []
+            start, reach, k = header_lines, -1, 0
+            for index, (record, raw) in enumerate(records, start=header_lines):
+                unit, attached = ident.of(record)
+                # cut before this record only if no unit so far continues below and it inherits nothing
+                if parts and not attached and index > reach and len(units) >= self.per_slice:
+                    text = header + "".join(parts)
+                    yield Slice(k, text, header_lines, start - header_lines, start + 1, index, tuple(lines))
+                    parts, units, lines, k, start = [], set(), [], k + 1, index
+                parts.append(raw)
+                if unit is not None:
+                    units.add(unit)
+                    lines.append((index + 1, unit, ident.subject))
+                    reach = max(reach, self.last_record.get(unit, index))
+            if parts:
+                text = header + "".join(parts)
+                yield Slice(
+                    k, text, header_lines, start - header_lines, start + 1, self.records, tuple(lines)
+                )
+
+
+@contextlib.contextmanager
+def _open(path: Path, encoding: str) -> Iterator[io.TextIOWrapper]:
+    with open(path, encoding=encoding, newline="") as fh:
+        yield fh
+
+
+def _records(fh: Iterable[str], delimiter: str) -> Iterator[tuple[list[str], str]]:
+    """(record, its raw text) for each CSV record; a record may span lines (quoted new lines)."""
+    buf: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in fh:
+            buf.append(line)
+            yield line
+
+    for record in csv.reader(lines(), delimiter=delimiter):
+        raw = "".join(buf)
+        buf.clear()
+        yield record, raw
+
+
+class _Identity:
+    """The unit a record belongs to, as csvin decides it (its key's 单位编码, or 单位名称 without one)."""
+
+    def __init__(self, positions: tuple[int, int, int]) -> None:
+        self.positions = positions
+        self.previous: tuple[str, str, str] | None = None  # code, name, unit
+        self.subject = ""  # 评价对象 of the last record (inherited when blank)
+
+    def cell(self, record: list[str], i: int) -> str:
+        return record[i].strip() if i < len(record) else ""
+
+    def of(self, record: list[str]) -> tuple[str | None, bool]:
+        """(unit, whether the record takes anything from the record above it)."""
+        code_at, name_at, subject_at = self.positions
+        code, name, subject = (self.cell(record, i) for i in (code_at, name_at, subject_at))
+        code = _code(code)
+        if not code and not name and not subject:
+            return (self.previous[2] if self.previous else None), True
+        attached = self.previous is not None and _same_unit(code, name, *self.previous[:2])
+        if attached:
+            code, name = code or self.previous[0], name or self.previous[1]  # type: ignore[index]
+            subject = subject or self.subject
+        self.subject = subject
+        unit = code or name
+        self.previous = (code, name, unit)
+        return unit, attached
+
+
+def _code(text: str) -> str:
+    m = re.fullmatch(r'="(.*)"', text)
+    return normalize_width(m[1] if m else text).strip()
+
+
+def _same_unit(code: str, name: str, code_before: str, name_before: str) -> bool:
+    if code and code_before:
+        return code == code_before
+    if not code and not name:
+        return True
+    return bool(name) and name == name_before
+
+
+def plan_csv(path: Path, jobs: int = 1) -> CsvPlan:
+    """Find the header and each unit's last record, streaming; ``whole`` when csvin must judge the file."""
+    plan = CsvPlan(Path(path))
+    try:
+        with open(path, "rb") as fh:
+            start = fh.read(8)
+    except OSError:
+        return plan
+    if start.startswith((b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return plan  # UTF-16, a workbook: csvin reads or rejects it whole
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            if _scan(plan, encoding):
+                break
+            return CsvPlan(plan.path)
+        except UnicodeDecodeError:
+            continue
+        except (csv.Error, OSError, ValueError):
+            return CsvPlan(plan.path)
+    else:
+        return CsvPlan(plan.path)
+    if plan.records <= plan.header_index + 1:
+        return CsvPlan(plan.path)  # no data: csvin says so
+    plan.per_slice = max(1, min(16, plan.units // max(1, jobs * 8)))
+    return plan
+
+
+def _scan(plan: CsvPlan, encoding: str) -> bool:
+    """Header and unit spans of ``plan.path`` in ``encoding``; False when csvin should see it whole."""
+    best: tuple[int, int, str, int, list[str]] = (0, 0, ",", 0, [])
+    for delimiter in _DELIMITERS:
+        with _open(plan.path, encoding) as fh:
+            for index, (record, _) in enumerate(_records(fh, delimiter)):
+                if index >= _HEADER_SCAN:
+                    break
+                known = len({_ALIASES[h] for h in map(normalize_header, record) if h in _ALIASES})
+                if (known, len(record)) > best[:2]:
+                    best = (known, len(record), delimiter, index, record)
+    known, _, delimiter, header_index, header = best
+    names = [n for n in (_ALIASES.get(normalize_header(h.strip())) for h in header if h.strip()) if n]
+    if known == 0 or len(names) != len({*names}) or not {CODE, NAME, SUBJECT} <= {*names}:
+        return False  # csvin reports the missing or doubled columns
+    columns = {_ALIASES.get(normalize_header(h.strip())): i for i, h in enumerate(header) if h.strip()}
+    columns.pop(None, None)
+    plan.encoding, plan.delimiter, plan.header_index = encoding, delimiter, header_index
+    plan.positions = (columns[CODE], columns[NAME], columns[SUBJECT])
+    ident = _Identity(plan.positions)
+    pairs: set[tuple[str, str]] = set()
+    last = plan.last_record
+    with _open(plan.path, encoding) as fh:
+        for index, (record, _) in enumerate(_records(fh, delimiter)):
+            plan.records = index + 1
+            if index <= header_index:
+                continue
+            unit, _ = ident.of(record)
+            if unit is not None:
+                last[unit] = index
+                subject_at = plan.positions[2]
+                subject = record[subject_at].strip() if subject_at < len(record) else ""
+                pairs.add((unit, subject))
+    plan.units = len({(u, s) for u, s in pairs if s}) or len(last)
+    return True
+
+
+# ------------------------------------------------------------------------------------------ worker
+
+
+class _Lines:
+    """Slice line numbers → file line numbers."""
+
+    def __init__(self, piece: Slice) -> None:
+        self.header_lines, self.offset = piece.header_lines, piece.offset
+
+    def line(self, n: int) -> int:
+        return n + self.offset if n > self.header_lines else n
+
+    def text(self, s: str) -> str:
+        if not self.offset or "行" not in s:
+            return s
+        return _LINE.sub(lambda m: f"第{self.line(int(m[1]))}行", s)
+
+    def finding(self, f: Finding) -> Finding:
+        if not self.offset:
+            return f
+        return replace(f, message=self.text(f.message), cell=self.text(f.cell))
+
+    def unit(self, unit: CsvUnit) -> CsvUnit:
+        if not self.offset:
+            return unit
+        locate = unit.locate
+
+        def shifted(path: str) -> tuple[int, str]:
+            line, column = locate(path)
+            return self.line(line), column
+
+        for ind in unit.evaluation.indicators:
+            if ind.row is not None:
+                ind.row = self.line(ind.row)
+        return CsvUnit(
+            unit.evaluation,
+            [self.line(n) for n in unit.rows],
+            shifted,
+            [self.finding(f) for f in unit.findings],
+        )
+
+
+@dataclass
+class _FillState:
+    template: Any  # xlsx.fastfill.CompiledTemplate
+    rules: RuleSet
+    outdir: Path
+    force: bool
+    csv_path: Path
+    tmp: Path
+    pending: list[CsvUnit] = field(default_factory=list)
+
+
+_TEMPLATES: dict[str, Any] = {}  # compiled templates of this process, by rule set
+
+
+def compiled_template(rules: RuleSet) -> Any:
+    """The compiled template for ``rules``, built once per process (``xlsx.fastfill.CompiledTemplate``)."""
+    from .xlsx.fastfill import CompiledTemplate
+
+    key = repr(rules)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = CompiledTemplate(rules)
+    return _TEMPLATES[key]
+
+
+def _fill_init(payload: tuple[RuleSet, Path, bool, Path]) -> _FillState:
+    rules, outdir, force, csv_path = payload
+    tmp = Path(tempfile.mkdtemp(prefix="perfeval-fill-"))
+    return _FillState(compiled_template(rules), rules, outdir, force, csv_path, tmp)
+
+
+def _fill_handle(state: _FillState, message: tuple[str, Any]) -> Any:
+    kind, body = message
+    if kind == "parse":
+        return _parse(state, body)
+    if kind == "write":
+        units, state.pending = state.pending, []
+        return [_fill_one(state, unit, name) for unit, name in zip(units, body, strict=True)]
+    raise ValueError(kind)
+
+
+def _fill_close(state: _FillState) -> None:
+    with contextlib.suppress(OSError):
+        for p in state.tmp.iterdir():
+            p.unlink()
+        state.tmp.rmdir()
+
+
+def _parse(state: _FillState, piece: Slice) -> dict[str, Any]:
+    if piece.text is None:
+        result = read_csv(state.csv_path)
+    else:
+        path = state.tmp / state.csv_path.name
+        path.write_text(piece.text, encoding="utf-8")
+        result = read_csv(path)
+        path.unlink()
+    lines = _Lines(piece)
+    state.pending = [lines.unit(u) for u in result.units]
+    ours = {id(f) for u in result.units for f in u.findings}
+    rest = [lines.finding(f) for f in result.findings if id(f) not in ours]
+    skipped: dict[str, list[Issue]] = {label: [] for label in result.skipped}
+    loose: list[Issue] = []
+    for f in rest:
+        issue = _issue(f)
+        owner = _owner(issue, list(skipped), piece)
+        (skipped[owner] if owner else loose).append(issue)
+    return {
+        "names": [output_name(u.evaluation) for u in state.pending],
+        "skipped": [
+            (label, issues, min((i.line for i in issues if i.line), default=None))
+            for label, issues in skipped.items()
+        ],
+        "file": loose,
+    }
+
+
+def _owner(issue: Issue, labels: list[str], piece: Slice) -> str | None:
+    """The skipped 评价对象 (csvin's ``单位/评价对象`` label) a reading problem is about, if any."""
+    for label in labels:
+        if f"“{label}”" in issue.message:
+            return label
+    at = next(((unit, subject) for line, unit, subject in piece.units if line == issue.line), None)
+    if at is None:
+        return None
+    unit, subject = at
+    same_unit = [label for label in labels if label.split("/", 1)[0] == unit]
+    if len(same_unit) == 1:
+        return same_unit[0]
+    wanted = subject or "（评价对象为空）"
+    return next((label for label in same_unit if label.split("/", 1)[1] == wanted), None)
+
+
+def _long_texts(ev: Evaluation) -> list[Finding]:
+    """Text over Excel's cell limit: written cut (fastfill.MAX_TEXT), so say so."""
+    from .xlsx.fastfill import MAX_TEXT
+    from .xlsx.fill import field_value
+
+    out = []
+    places = [(f.key, f.label, field_value(ev, f.key)) for f in F.FIELDS]
+    for i, ind in enumerate(ev.indicators):
+        places += [(f"indicators[{i}].{c.key}", c.header, getattr(ind, c.key)) for c in F.INPUT_COLUMNS]
+    for key, label, value in places:
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            message = (
+                f"“{label}”有 {len(value)} 个字符，超过 Excel 单元格上限 {MAX_TEXT}，工作簿中只保留前 {MAX_TEXT} 个字符；"
+                "请精简后重新导出。"
+            )
+            out.append(Finding("TEXT_TOO_LONG", Level.WARNING, message, field=key))
+    return out
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _decide(target: Path, key: str, force: bool) -> tuple[str, str]:
+    """(status, note) for an existing or new target, before writing (see module doc)."""
+    from .xlsx.fastfill import read_stamp
+
+    if not target.exists():
+        return Status.WRITTEN, ""
+    if force:
+        return Status.UPDATED, ""
+    stamp = read_stamp(target)
+    if stamp is None or INPUT_PROPERTY not in stamp.properties:
+        return Status.KEPT, "同名文件已存在且不是本工具生成的，未覆盖；确需覆盖请加 --force。"
+    untouched = stamp.modified == stamp.properties.get(WRITTEN_PROPERTY)
+    if stamp.properties[INPUT_PROPERTY] == key:
+        return Status.UP_TO_DATE, "" if untouched else "文件已被编辑，数据未变，保留现有文件。"
+    if untouched:
+        return Status.UPDATED, ""
+    return (
+        Status.KEPT,
+        "CSV 中的数据已变，但文件已被打开编辑过（可能已有填报内容），未覆盖；确需重新生成请加 --force。",
     )
 
 
-def fill_units(
-    units: list[CsvUnit],
+def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
+    ev = unit.evaluation
+    first_line = unit.rows[0] if unit.rows else None
+    result = UnitResult(ev.unit_code, ev.unit_name, ev.subject, name, line=first_line)
+    try:
+        outcome = evaluate(ev, state.rules, use_rows=False)
+        findings = outcome.findings + locate(_long_texts(ev), ev, use_rows=False)
+        result.total = "" if outcome.scores.total is None else f"{outcome.scores.total:.2f}"
+        result.grade = outcome.scores.grade
+        result.issues = [_issue(f) for f in unit.findings]
+        for f in findings:
+            line, column = unit.locate(f.field)
+            book = f"{f.sheet}!{f.cell}" if f.cell else ""
+            result.issues.append(Issue(f.level, f.code, f.message, line, column, book))
+        key = input_key(ev, state.rules)
+        result.status, result.note = _decide(state.outdir / name, key, state.force)
+        if result.status in (Status.WRITTEN, Status.UPDATED):
+            stamp = _now()
+            state.template.write(
+                ev,
+                state.outdir / name,
+                findings=findings,
+                scores=outcome.scores,
+                properties={INPUT_PROPERTY: key, WRITTEN_PROPERTY: stamp},
+                modified=stamp,
+            )
+    except OSError as exc:
+        result.status, result.note = Status.FAILED, f"写入失败：{exc.strerror or exc}"
+    except Exception as exc:  # one unit's bug must not stop the others
+        result.status = Status.FAILED
+        result.note = (
+            f"内部错误（{type(exc).__name__}: {exc}），该评价对象未生成；请检查 CSV 第{first_line or '?'}行起的数据"
+            "（如异常大的数字），并把这一行报告给开发者。"
+        )
+    return result
+
+
+# ------------------------------------------------------------------------------------------ workers
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (0 where it cannot be read).
+
+    Linux: VmHWM of /proc/self/status, which starts afresh with each program; ``ru_maxrss`` would carry
+    the parent's peak over into a worker started by fork and exec.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(1)
+
+
+def _worker_main(conn: Connection, init: Callable[[Any], Any], payload: Any, handle: Any, close: Any) -> None:
+    """A worker: build its state once, then answer one message at a time until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    with contextlib.suppress(ValueError, AttributeError):
+        signal.signal(signal.SIGTERM, _terminate)  # unwinds, so atomic_path removes its temporary file
+    state = None
+    try:
+        try:
+            state = init(payload)
+        except Exception as exc:
+            conn.send(("init-error", f"{type(exc).__name__}: {exc}", 0.0))
+            return
+        while True:
+            message = conn.recv()
+            if message is None:
+                break
+            try:
+                conn.send(("ok", handle(state, message), peak_rss_mb()))
+            except Exception as exc:
+                conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", peak_rss_mb()))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if state is not None:
+            close(state)
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    task: Any = None  # what it is working on (the caller's token), None when idle
+
+
+class WorkerError(RuntimeError):
+    """Workers cannot be started (the message says why, in Chinese)."""
+
+
+class WorkerPool:
+    """Worker processes, each answering one message at a time over its own pipe.
+
+    Only as many messages are in flight as there are workers, so the caller can produce work lazily and
+    memory stays flat. ``poll`` reports replies and deaths (a killed worker's task comes back as died).
+    """
+
+    def __init__(self, jobs: int, init: Callable[[Any], Any], payload: Any, handle: Any, close: Any) -> None:
+        self.ctx = multiprocessing.get_context("spawn")
+        self.args = (init, payload, handle, close)
+        self.workers: list[_Worker] = []
+        self.restarts = 0
+        self.peak_rss_mb = 0.0
+        for _ in range(max(1, jobs)):
+            self.workers.append(self._start())
+
+    def _start(self) -> _Worker:
+        parent, child = self.ctx.Pipe()
+        process = self.ctx.Process(target=_worker_main, args=(child, *self.args), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def idle(self) -> list[_Worker]:
+        return [w for w in self.workers if w.task is None]
+
+    def busy(self) -> list[_Worker]:
+        return [w for w in self.workers if w.task is not None]
+
+    def send(self, worker: _Worker, task: Any, message: Any) -> None:
+        worker.task = task
+        with contextlib.suppress(BrokenPipeError, OSError):  # poll reports the death
+            worker.conn.send(message)
+
+    def poll(self, timeout: float) -> list[tuple[_Worker, Any, str, Any]]:
+        """[(worker, its task, "ok" | "error" | "died", reply)]; the worker is idle again after ok/error."""
+        busy = self.busy()
+        if not busy:
+            return []
+        ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
+        out = []
+        for w in busy:
+            if w.conn in ready:
+                try:
+                    kind, reply, rss = w.conn.recv()
+                except (EOFError, OSError):
+                    out.append(self._died(w))
+                    continue
+                self.peak_rss_mb = max(self.peak_rss_mb, rss)
+                if kind == "init-error":
+                    raise WorkerError(f"无法启动工作进程：{reply}")
+                task, w.task = w.task, None
+                out.append((w, task, kind, reply))
+            elif w.process.sentinel in ready:
+                out.append(self._died(w))
+        return out
+
+    def _died(self, w: _Worker) -> tuple[_Worker, Any, str, Any]:
+        task, w.task = w.task, None
+        w.process.join(2)
+        code = w.process.exitcode
+        how = f"被信号 {-code} 终止" if code is not None and code < 0 else f"退出码 {code}"
+        with contextlib.suppress(OSError):
+            w.conn.close()
+        self.workers.remove(w)
+        if self.restarts < MAX_RESTARTS:
+            self.restarts += 1
+            self.workers.append(self._start())
+        return w, task, "died", f"工作进程意外退出（{how}，可能是内存不足或被结束）"
+
+    def close(self, terminate: bool = False) -> None:
+        for w in self.workers:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                if terminate:
+                    w.process.terminate()
+                else:
+                    w.conn.send(None)
+        deadline = time.monotonic() + (5 if terminate else 30)
+        for w in self.workers:
+            w.process.join(max(0.1, deadline - time.monotonic()))
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(5)
+            with contextlib.suppress(OSError):
+                w.conn.close()
+        self.workers = []
+
+
+class InlinePool(WorkerPool):
+    """The same protocol answered in this process (``jobs=0``: tests and debugging, no parallelism)."""
+
+    def __init__(self, init: Callable[[Any], Any], payload: Any, handle: Any, close: Any) -> None:
+        self.state = init(payload)
+        self.handle, self.close_state = handle, close
+        self.workers = [_Worker(None, None)]  # type: ignore[arg-type]
+        self.replies: list[tuple[_Worker, Any, str, Any]] = []
+        self.restarts = 0
+        self.peak_rss_mb = 0.0
+
+    def send(self, worker: _Worker, task: Any, message: Any) -> None:
+        worker.task = task
+        try:
+            reply = ("ok", self.handle(self.state, message))
+        except Exception as exc:
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        self.replies.append((worker, task, *reply))
+
+    def poll(self, timeout: float) -> list[tuple[_Worker, Any, str, Any]]:
+        out, self.replies = self.replies, []
+        for w, *_ in out:
+            w.task = None
+        self.peak_rss_mb = peak_rss_mb()
+        return out
+
+    def close(self, terminate: bool = False) -> None:
+        if self.workers:
+            self.close_state(self.state)
+        self.workers = []
+
+
+def make_pool(jobs: int, init: Callable[[Any], Any], payload: Any, handle: Any, close: Any) -> WorkerPool:
+    """``jobs`` worker processes, or ``InlinePool`` for 0."""
+    if jobs == 0:
+        return InlinePool(init, payload, handle, close)
+    return WorkerPool(jobs, init, payload, handle, close)
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def sweep_temporary(folder: Path) -> int:
+    """Remove temporary files an interrupted write left behind (``TEMP_GLOBS``); return how many."""
+    removed = 0
+    for p in (p for pattern in TEMP_GLOBS for p in Path(folder).glob(pattern)):
+        with contextlib.suppress(OSError):
+            p.unlink()
+            removed += 1
+    return removed
+
+
+# ------------------------------------------------------------------------------------------ report
+
+REPORT_COLUMNS = (
+    "单位编码",
+    "单位名称",
+    "评价对象",
+    "文件",
+    "状态",
+    "总分",
+    "等级",
+    "级别",
+    "代码",
+    "CSV行",
+    "CSV列",
+    "工作簿位置",
+    "说明",
+)
+
+
+def report_cell(value: object) -> str:
+    """Text as a CSV cell Excel will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+#: The level and code of the report row that says why a unit was not written.
+_STATUS_ROW = {
+    Status.NOT_READ: (Level.ERROR, "UNIT_NOT_READ"),
+    Status.FAILED: (Level.ERROR, "UNIT_FAILED"),
+    Status.KEPT: (Level.WARNING, "FILE_KEPT"),
+    Status.INTERRUPTED: (Level.WARNING, "INTERRUPTED"),
+    Status.UP_TO_DATE: (Level.INFO, "FILE_EDITED"),
+}
+
+
+class ReportWriter:
+    """``_report.csv``, written as results come in and put in place atomically when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stack = contextlib.ExitStack()
+        tmp = self._stack.enter_context(atomic_path(path))
+        fh = self._stack.enter_context(open(tmp, "w", encoding="utf-8-sig", newline=""))  # noqa: SIM115
+        self._csv = csv.writer(fh)
+        self._csv.writerow(REPORT_COLUMNS)
+
+    def unit(self, r: UnitResult) -> None:
+        head = [r.unit_code, r.unit_name, r.subject, r.file, r.status, r.total, r.grade]
+        if r.note:
+            level, code = _STATUS_ROW.get(r.status, (Level.INFO, ""))
+            self._row([*head, level.label, code, r.line or "", "", "", r.note])
+        for i in r.issues:
+            self._row([*head, i.level.label, i.code, i.line or "", i.column, i.book_cell, i.message])
+        if not r.note and not r.issues:
+            self._row([*head, "", "", "", "", "", ""])
+
+    def file_issue(self, i: Issue) -> None:
+        self._row(["", "", "", "", "", "", "", i.level.label, i.code, i.line or "", i.column, "", i.message])
+
+    def _row(self, values: list[object]) -> None:
+        self._csv.writerow([report_cell(v) for v in values])
+
+    def close(self) -> Path:
+        self._stack.close()  # the file, then the rename into place
+        return self.path
+
+    def abort(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)  # the temporary file goes
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+Progress = Callable[[int, int, int], None]  # (评价对象 done, estimated total, errors so far)
+
+
+def fill_csv(
+    data: Path,
     outdir: Path,
     *,
-    template: Path,
-    csv_name: str,
+    jobs: int | None = None,
     force: bool = False,
     rules: RuleSet = DEFAULT_RULES,
-    progress: Callable[[UnitResult], None] | None = None,
-) -> list[UnitResult]:
-    """Fill every unit in turn; a failure in one unit is recorded and the others go on."""
+    progress: Progress | None = None,
+) -> FillSummary:
+    """Write one workbook per 评价对象 of ``data`` into ``outdir`` and ``outdir/_report.csv``.
+
+    ``jobs``: worker processes (default: one per CPU); 0 runs everything in this process.
+    Never raises for bad data: problems are in the report and the summary. KeyboardInterrupt is caught,
+    the workers stopped, the report written with what was done (``summary.interrupted``).
+    """
+    started = time.perf_counter()
+    data, outdir = Path(data), Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    results = []
-    for unit, name in zip(units, assign_names(u.evaluation for u in units), strict=True):
-        target = outdir / name
-        ev = unit.evaluation
-        key = f"{ev.unit_code}/{ev.subject}"
-        if target.exists() and not force:
-            result = UnitResult(key, file=name, skipped="已存在（加 --force 覆盖）")
+    sweep_temporary(outdir)
+    jobs = default_jobs() if jobs is None else max(0, jobs)
+    summary = FillSummary(outdir / REPORT_NAME, jobs=max(1, jobs))
+    report = ReportWriter(summary.report)
+    run = _Run(data, summary, report, progress)
+    pool: WorkerPool | None = None
+    try:
+        plan = plan_csv(data, max(1, jobs))
+        run.total = plan.units
+        slices = plan.slices()
+        first = next(slices, None)
+        if first is not None:
+            pool = make_pool(jobs, _fill_init, (rules, outdir, force, data), _fill_handle, _fill_close)
+            run.loop(pool, _chain(first, slices))
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    except WorkerError as exc:
+        run.file_issue(Issue(Level.ERROR, "WORKER_START", str(exc)))
+    except BaseException:
+        if pool is not None:
+            pool.close(terminate=True)
+            pool = None
+        report.abort()
+        sweep_temporary(outdir)
+        raise
+    if pool is not None:
+        summary.worker_peak_rss_mb = pool.peak_rss_mb
+        pool.close(terminate=summary.interrupted)
+    run.finish()
+    report.close()
+    sweep_temporary(outdir)
+    summary.elapsed = time.perf_counter() - started
+    return summary
+
+
+def _chain(first: Slice, rest: Iterator[Slice]) -> Iterator[Slice]:
+    yield first
+    yield from rest
+
+
+def _not_read(label: str, issues: list[Issue], line: int | None) -> UnitResult:
+    code, _, subject = label.partition("/")
+    note = (
+        "必填数据无法读取，未生成工作簿；原因见本单位其他各行。"
+        if issues
+        else "必填数据无法读取，未生成工作簿。"
+    )
+    return UnitResult(code, "", subject, "", Status.NOT_READ, note, line, issues=issues)
+
+
+class _Run:
+    """The parent's side of a fill run: dispatch slices, name in file order, report in file order."""
+
+    def __init__(
+        self, data: Path, summary: FillSummary, report: ReportWriter, progress: Progress | None
+    ) -> None:
+        self.data, self.summary, self.report, self.progress = data, summary, report, progress
+        self.names = UniqueNames([REPORT_NAME])
+        self.rows: list[UnitResult] = []  # of the slice being reported
+        self.started = time.time() - 1  # file times may be rounded down
+        self.total = 0
+        self.done = 0
+        self.seen_file_issues: set[tuple[str, ...]] = set()
+        self.parsed: dict[int, tuple[_Worker, Slice, dict[str, Any]]] = {}
+        self.finished: dict[int, list[UnitResult]] = {}
+        self.next_name = 0
+        self.next_report = 0
+        self.slices_started: dict[int, Slice] = {}
+        self.named: dict[int, list[str]] = {}
+        self.skipped: dict[int, list[tuple[str, list[Issue], int | None]]] = {}
+
+    def loop(self, pool: WorkerPool, slices: Iterator[Slice]) -> None:
+        more = True
+        while True:
+            for w in pool.idle():
+                piece = next(slices, None) if more else None
+                if piece is None:
+                    more = False
+                    break
+                self.slices_started[piece.index] = piece
+                pool.send(w, ("parse", piece.index), ("parse", piece))
+            self._name_in_order(pool)
+            if not more and not pool.busy() and not self.parsed:
+                break
+            if not pool.workers:  # every restart used up: the rest cannot be done
+                for piece in slices:
+                    self.slices_started[piece.index] = piece
+                break
+            for w, (phase, index), kind, reply in pool.poll(0.2):
+                piece = self.slices_started[index]
+                if kind == "ok" and phase == "parse":
+                    w.task = ("wait", index)  # keeps the parsed units until named
+                    self.parsed[index] = (w, piece, reply)
+                elif kind == "ok":
+                    self.finished[index] = reply
+                else:
+                    self._lost(index, phase, piece, reply if kind == "error" else str(reply))
+            self._report_in_order()
+        # slices never started (workers all gone) or never finished
+        for index, piece in sorted(self.slices_started.items()):
+            if index >= self.next_report and index not in self.finished:
+                self._lost(
+                    index, "write" if index in self.named else "parse", piece, "未处理（工作进程不可用）"
+                )
+        self._report_in_order()
+
+    def _name_in_order(self, pool: WorkerPool) -> None:
+        while self.next_name in self.parsed or self.next_name in self.finished:
+            index = self.next_name
+            if index in self.parsed:
+                w, _, reply = self.parsed.pop(index)
+                names = [self.names.assign(n) for n in reply["names"]]
+                self.named[index] = names
+                self.skipped[index] = reply["skipped"]
+                for issue in reply["file"]:
+                    self.file_issue(issue)
+                pool.send(w, ("write", index), ("write", names))
+            self.next_name += 1
+
+    def _lost(self, index: int, phase: str, piece: Slice, why: str) -> None:
+        first = why.splitlines()[0] if why else ""
+        if phase == "write" and index in self.named:
+            self.finished[index] = [
+                UnitResult(file=name, status=Status.FAILED, note=f"{first}；该文件未写入。")
+                for name in self.named[index]
+            ]
         else:
-            try:
-                result = fill_unit(unit, target, template=template, csv_name=csv_name, rules=rules)
-            except OSError as exc:
-                result = UnitResult(key, skipped=f"写入失败：{exc}")
-        results.append(result)
-        if progress:
-            progress(result)
-    return results
+            where = f"CSV 第{piece.first_line}–{piece.last_line}行" if piece.text is not None else "CSV 文件"
+            self.finished[index] = [UnitResult(status=Status.FAILED, note=f"{where}的数据未能处理：{first}")]
+            self.parsed.pop(index, None)
+        if index == self.next_name and index not in self.named:
+            self.next_name += 1
+
+    def _report_in_order(self) -> None:
+        """Report finished slices in file order; an interruption mid-way leaves the rest in ``rows``."""
+        while self.rows or self.next_report in self.finished:
+            if not self.rows:
+                index = self.next_report
+                self.rows = [_not_read(*s) for s in self.skipped.pop(index, [])] + self.finished.pop(index)
+                self.named.pop(index, None)
+                self.slices_started.pop(index, None)  # its text is no longer needed: memory stays flat
+                self.next_report += 1
+            while self.rows:
+                self.add(self.rows.pop(0))
+
+    def add(self, r: UnitResult) -> None:
+        s = self.summary
+        self.report.unit(r)
+        s.units += 1
+        s.by_status[r.status] = s.by_status.get(r.status, 0) + 1
+        s.errors += r.errors
+        s.warnings += r.warnings
+        for issue in r.issues:
+            if issue.level is not Level.INFO and len(s.problems) < 200:
+                s.problems.append((r.key, issue))
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, max(self.total, self.done), s.errors)
+
+    def file_issue(self, issue: Issue) -> None:
+        key: tuple[str, ...] = (issue.code, str(issue.line), issue.column, issue.message)
+        if issue.code == "CSV_COLUMN_UNNAMED":  # warned once per column and slice: once per file
+            key = (issue.code, issue.message.split("（")[0])
+        if key in self.seen_file_issues:
+            return
+        self.seen_file_issues.add(key)
+        self.summary.file_issues.append(issue)
+        self.report.file_issue(issue)
+
+    def _cut_short(self, name: str, note: str) -> UnitResult:
+        """A unit whose slice was stopped: written if its file was renamed into place during this run."""
+        path = self.summary.report.parent / name
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime >= self.started:
+                return UnitResult(file=name, status=Status.WRITTEN, note="运行中断前已写完。")
+        return UnitResult(file=name, status=Status.INTERRUPTED, note=note)
+
+    def finish(self) -> None:
+        """After an interruption: what was in flight is reported as not done, by file or CSV rows."""
+        if not self.summary.interrupted:
+            return
+        self.progress = None
+        while self.rows:
+            self.add(self.rows.pop(0))
+        note = "运行被中断，未完成；重新运行即可补上（已是最新的会跳过）。"
+        for index in sorted(i for i in self.slices_started if i >= self.next_report):
+            piece = self.slices_started[index]
+            if index in self.finished:
+                results = self.finished.pop(index)
+            elif index in self.named:
+                results = [self._cut_short(n, note) for n in self.named[index]]
+            else:
+                where = f"CSV 第{piece.first_line}–{piece.last_line}行：" if piece.text is not None else ""
+                results = [UnitResult(status=Status.INTERRUPTED, note=where + note)]
+            for label, issues, line in self.skipped.pop(index, []):
+                self.add(_not_read(label, issues, line))
+            for r in results:
+                self.add(r)
+        self.slices_started.clear()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from .model import Finding, Level
 from .rules.config import PRESETS, RuleSet
 from .service import Outcome, evaluate_book, scores_json
 from .xlsx.read import WorkbookError
+
+if TYPE_CHECKING:
+    from .batch import Issue
 
 app = typer.Typer(
     name="perfeval-xl",
@@ -309,75 +312,124 @@ def pdf(
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
+EXIT_INTERRUPTED = 130
+_SHOWN_PROBLEMS = 20
+
+
 @app.command()
 def fill(
     data: Annotated[Path, typer.Argument(help="预算系统导出的 CSV（UTF-8 或 GBK/GB18030），每行一个指标。")],
     outdir: Annotated[Path, typer.Option("-o", "--output", help="输出目录：每个单位/项目一个工作簿。")],
-    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的工作簿。")] = False,
+    jobs: Annotated[
+        int | None, typer.Option("-j", "--jobs", min=1, help="并行进程数（默认：全部 CPU 核心）。")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="重新生成并覆盖已存在的工作簿（包括已是最新或已被编辑的）。")
+    ] = False,
     rules: RulesOption = "national",
 ) -> None:
-    """按 CSV 为每个单位（或项目）生成填好的自评工作簿：标出问题、生成自评表，并按行列报告错误。"""
-    import tempfile
-
+    """按 CSV 为每个单位（或项目）生成填好的自评工作簿：标出问题、生成自评表；逐行问题写入 输出目录/_report.csv。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import fill_units
-    from .csvin import read_csv
-    from .xlsx.build import build_template
+    from .batch import fill_csv
 
     rule_set = _rules(rules)
-    result = read_csv(data)
-    if not result.units:
-        if result.findings:
-            out.print(findings_table(result.findings, f"{data.name} 无法读取"))
-        _fail(f"{data.name} 中没有可以生成工作簿的单位。")
-    errors = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        template_path = build_template(Path(tmp) / "template.xlsx", rule_set)
-        columns = (
-            TextColumn("[bold]生成工作簿"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("错误 {task.fields[errors]}"),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=err, transient=False) as bar:
-            task = bar.add_task("fill", total=len(result.units), errors=0)
+    columns = (
+        TextColumn("[bold]生成工作簿"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("错误 {task.fields[errors]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("fill", total=None, errors=0)
 
-            def step(r) -> None:  # type: ignore[no-untyped-def]
-                nonlocal errors
-                errors += r.errors
-                bar.update(task, advance=1, errors=errors)
+        def step(done: int, total: int, errors: int) -> None:
+            bar.update(task, completed=done, total=total, errors=errors)
 
-            results = fill_units(
-                result.units,
-                outdir,
-                template=template_path,
-                csv_name=data.name,
-                force=force,
-                rules=rule_set,
-                progress=step,
-            )
-    file_findings = [f for f in result.findings if not any(f in u.findings for u in result.units)]
-    all_findings = file_findings + [f for r in results for f in r.findings]
-    if all_findings:
-        out.print(findings_table(all_findings, f"{data.name} 逐行问题"))
-    table = Table(title="生成结果")
-    for head in ("单位/评价对象", "文件", "总分", "等级", "错误"):
-        table.add_column(head)
-    for r in results:
-        table.add_row(
-            r.key, r.file if not r.skipped else f"[yellow]{r.skipped}[/]", r.total, r.grade, str(r.errors)
-        )
-    out.print(table)
-    written = sum(1 for r in results if not r.skipped)
-    out.print(f"已写入 {written} 个工作簿到 {outdir}；{_count_line(all_findings)}。")
-    if result.skipped:
-        out.print(
-            f"[bold red]{len(result.skipped)} 个单位因必填数据无法读取而未生成：{'、'.join(result.skipped)}[/]"
-        )
+        summary = fill_csv(data, outdir, jobs=jobs, force=force, rules=rule_set, progress=step)
+    if summary.file_issues:
+        out.print(_issues_table(f"{data.name} 的问题", [("", i) for i in summary.file_issues]))
+    problems = sorted(summary.problems, key=lambda p: p[1].level is not Level.ERROR)
+    if problems:
+        more = summary.errors + summary.warnings - min(len(problems), _SHOWN_PROBLEMS)
+        title = f"逐行问题（前 {_SHOWN_PROBLEMS} 项，完整清单见 _report.csv）" if more > 0 else "逐行问题"
+        out.print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
+    for line in summary.lines():
+        out.print(line)
+    if summary.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if summary.unusable:
         raise typer.Exit(EXIT_UNUSABLE)
-    raise typer.Exit(EXIT_FINDINGS if any(f.level is Level.ERROR for f in all_findings) else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if summary.errors or summary.file_errors else EXIT_OK)
+
+
+def _issues_table(title: str, rows: list[tuple[str, Issue]]) -> Table:
+    table = Table(title=title)
+    for head in ("评价对象", "CSV 位置", "级别", "代码", "说明"):
+        table.add_column(head, overflow="fold")
+    for key, i in rows:
+        place = f"第{i.line}行 {i.column}".strip() if i.line else ""
+        table.add_row(key, place, f"[{_LEVEL_STYLE[i.level]}]{i.level.label}[/]", i.code, i.message)
+    return table
+
+
+@app.command()
+def collect(
+    folder: Annotated[Path, typer.Argument(help="交回的自评工作簿所在目录（含子目录）。")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="汇总工作簿（默认：汇总.xlsx）。")] = Path(
+        "汇总.xlsx"
+    ),
+    jobs: Annotated[
+        int | None, typer.Option("-j", "--jobs", min=1, help="并行进程数（默认：全部 CPU 核心）。")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="汇总工作簿已存在时覆盖。")] = False,
+    rules: RulesOption = "national",
+) -> None:
+    """汇总目录中全部自评工作簿：逐个校验评分，生成汇总表、等级分布图和问题清单；无法读取的文件单独列出。"""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .collect import collect as collect_books
+
+    rule_set = _rules(rules)
+    if not folder.is_dir():
+        _fail(f"找不到目录 {folder}。")
+    try:
+        check_output(output, force)
+    except OutputExists as exc:
+        _fail(str(exc))
+    columns = (
+        TextColumn("[bold]汇总工作簿"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("错误 {task.fields[errors]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("collect", total=None, errors=0)
+
+        def step(done: int, total: int, errors: int) -> None:
+            bar.update(task, completed=done, total=total, errors=errors)
+
+        try:
+            summary = collect_books(folder, output, jobs=jobs, rules=rule_set, progress=step)
+        except PermissionError:
+            _fail(f"无法写入 {output}：文件可能正在 Excel 中打开，请关闭后重试。")
+            raise  # unreachable
+    if summary.unusable_files:
+        table = Table(title="无法读取的文件（已在汇总表“无法读取”中列出）")
+        table.add_column("文件", overflow="fold")
+        table.add_column("原因", overflow="fold")
+        for u in summary.unusable_files[:_SHOWN_PROBLEMS]:
+            table.add_row(u.file, u.reason)
+        out.print(table)
+    for line in summary.lines():
+        out.print(line)
+    if summary.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if summary.books == 0:
+        raise typer.Exit(EXIT_UNUSABLE)
+    raise typer.Exit(EXIT_FINDINGS if summary.errors or summary.unusable else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

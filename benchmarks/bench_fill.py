@@ -1,0 +1,262 @@
+"""Benchmark perfeval-xl fill and collect (issue 5): workbooks per second, floors, peak memory.
+
+    python benchmarks/bench_fill.py                 # N = 1000, memory at 1000 and 10 000 (several minutes)
+    python benchmarks/bench_fill.py --quick         # N = 20, memory at 20 and 200 (CI)
+    python benchmarks/bench_fill.py --units 500 --no-memory
+
+What is measured, in one run on one machine:
+
+- fill, end to end (``batch.fill_csv``: plan, parse, rules, write, report), with 1 worker and with all
+  workers: workbooks per second = N / wall time.
+- per workbook, in this process over a sample of the same units: CSV parsing (csvin on slices), rules
+  (``service.evaluate``: scores and checks) and writing (``xlsx.fastfill``), and two floors for the write:
+  the XlsxWriter floor (XlsxWriter writing the finished workbook's cells, values and formulas, no styles,
+  no template logic) and the physical floor (zipping the finished workbook's own XML parts at the same
+  compression level). Ratios are our time over the floor.
+- collect (``collect.collect``) over the N workbooks, 1 worker and all workers.
+- peak memory (RSS) of fill at N and 10 N, each in a fresh process: the parent's and the largest worker's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import openpyxl  # noqa: E402
+import xlsxwriter  # noqa: E402
+from gen_csv import write_csv  # noqa: E402
+
+from perfeval_xl import batch  # noqa: E402
+from perfeval_xl.collect import collect  # noqa: E402
+from perfeval_xl.rules.config import DEFAULT_RULES  # noqa: E402
+from perfeval_xl.service import evaluate  # noqa: E402
+from perfeval_xl.xlsx import fastfill  # noqa: E402
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def time_fill(csv_path: Path, out: Path, jobs: int) -> tuple[float, batch.FillSummary]:
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    summary = batch.fill_csv(csv_path, out, jobs=jobs)
+    return time.perf_counter() - start, summary
+
+
+def breakdown(csv_path: Path, work: Path, sample: int) -> dict[str, float]:
+    """Per-workbook times in this process (seconds, means over ``sample`` units)."""
+    plan = batch.plan_csv(csv_path)
+    plan.per_slice = 16
+    out = work / "breakdown"
+    out.mkdir(parents=True, exist_ok=True)
+    state = batch._FillState(
+        batch.compiled_template(DEFAULT_RULES), DEFAULT_RULES, out, True, csv_path, work / "tmp"
+    )
+    state.tmp.mkdir(exist_ok=True)
+    units, parse = [], 0.0
+    for piece in plan.slices():
+        t = time.perf_counter()
+        batch._parse(state, piece)
+        parse += time.perf_counter() - t
+        units += state.pending
+        if len(units) >= sample:
+            break
+    units = units[:sample]
+    t = time.perf_counter()
+    outcomes = [evaluate(u.evaluation, DEFAULT_RULES, use_rows=False) for u in units]
+    rules = time.perf_counter() - t
+    template = state.template
+    paths = [out / f"u{i}.xlsx" for i in range(len(units))]
+    t = time.perf_counter()
+    for u, o, p in zip(units, outcomes, paths, strict=True):
+        template.write(u.evaluation, p, findings=o.findings, scores=o.scores)
+    write = time.perf_counter() - t
+
+    # the finished workbooks' cells (for the XlsxWriter floor) and parts (for the physical floor)
+    cells, parts = [], []
+    for p in paths:
+        wb = openpyxl.load_workbook(p)
+        cells.append(
+            [
+                (
+                    ws.title,
+                    [
+                        (c.row - 1, c.column - 1, c.value)
+                        for row in ws.iter_rows()
+                        for c in row
+                        if c.value is not None
+                    ],
+                )
+                for ws in wb
+            ]
+        )
+        with zipfile.ZipFile(p) as z:
+            parts.append([(n, z.read(n)) for n in z.namelist()])
+    floor_dir = work / "floor"
+    floor_dir.mkdir(exist_ok=True)
+    floor_n = min(len(cells), 50)  # XlsxWriter is slow with formulas: a smaller sample is enough
+
+    def xlsxwriter_write(i: int, sheets: list, formulas: bool) -> None:
+        wb = xlsxwriter.Workbook(str(floor_dir / f"x{i}.xlsx"), {"strings_to_formulas": False})
+        for title, values in sheets:
+            ws = wb.add_worksheet(title)
+            for r, c, v in values:
+                if isinstance(v, str) and v.startswith("="):
+                    if formulas:
+                        ws.write_formula(r, c, v)
+                elif isinstance(v, str):
+                    ws.write_string(r, c, v)
+                else:
+                    ws.write_number(r, c, float(v))
+        wb.close()
+
+    floors = {}
+    for formulas in (True, False):
+        t = time.perf_counter()
+        for i, sheets in enumerate(cells[:floor_n]):
+            xlsxwriter_write(i, sheets, formulas)
+        floors[formulas] = (time.perf_counter() - t) / floor_n
+    physical = {}
+    for level in (fastfill.COMPRESSLEVEL, 1):
+        t = time.perf_counter()
+        for i, ps in enumerate(parts):
+            fastfill.write_zip(floor_dir / f"z{i}.xlsx", ps, level)
+        physical[level] = time.perf_counter() - t
+    n = len(units)
+    return {
+        "sample": n,
+        "parse": parse / n,
+        "rules": rules / n,
+        "write": write / n,
+        "xlsxwriter_floor": floors[True],
+        "xlsxwriter_values_only": floors[False],
+        "physical_floor": physical[fastfill.COMPRESSLEVEL] / n,
+        "physical_floor_level1": physical[1] / n,
+        "bytes": statistics.mean(p.stat().st_size for p in paths),
+    }
+
+
+def rss_child(units: int, jobs: int) -> dict[str, float]:
+    """Peak RSS of a fill of ``units`` units in a fresh process (parent and largest worker, MB)."""
+    code = (
+        "import json, sys, tempfile; from pathlib import Path\n"
+        f"sys.path[:0] = [{str(HERE.parent)!r}, {str(HERE)!r}]\n"
+        "from gen_csv import write_csv; from perfeval_xl.batch import fill_csv, peak_rss_mb\n"
+        "if __name__ == '__main__':\n"
+        "    d = Path(tempfile.mkdtemp(prefix='perfeval-rss-'))\n"
+        f"    csv = write_csv(d / 'data.csv', {units})\n"
+        f"    s = fill_csv(csv, d / 'out', jobs={jobs})\n"
+        "    peak = peak_rss_mb()\n"
+        "    print(json.dumps({'parent': peak, 'worker': s.worker_peak_rss_mb, 'written': s.written}))\n"
+        "    import shutil; shutil.rmtree(d)\n"
+    )
+    script = Path(tempfile.mkdtemp(prefix="perfeval-rss-script-")) / "rss.py"
+    script.write_text(code)
+    try:
+        done = subprocess.run([sys.executable, str(script)], check=True, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(script.parent)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--units", type=int, default=1000)
+    parser.add_argument("--quick", action="store_true", help="N = 20 and memory at 20/200 (CI)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--sample", type=int, default=200, help="units timed one by one for the breakdown")
+    args = parser.parse_args()
+    n = 20 if args.quick else args.units
+    jobs = batch.default_jobs()
+    work = Path(tempfile.mkdtemp(prefix="perfeval-bench-"))
+    try:
+        csv_path = write_csv(work / "data.csv", n)
+        single, s1 = time_fill(csv_path, work / "out1", 1)
+        multi, sn = time_fill(csv_path, work / "outn", jobs)
+        assert s1.written == sn.written == n, (s1.by_status, sn.by_status)
+        b = breakdown(csv_path, work, min(n, args.sample))
+        t = time.perf_counter()
+        c1 = collect(work / "out1", work / "汇总1.xlsx", jobs=1)
+        collect_single = time.perf_counter() - t
+        t = time.perf_counter()
+        collect(work / "out1", work / "汇总n.xlsx", jobs=jobs)
+        collect_multi = time.perf_counter() - t
+        assert c1.books == n
+        memory = {}
+        if not args.no_memory:
+            small, large = (20, 200) if args.quick else (n, 10 * n)
+            memory = {size: rss_child(size, jobs) for size in (small, large)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    per_wb_single = single / n
+    print(f"perfeval-xl fill/collect benchmark — N = {n} units × 20 indicators")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    print(f"command: python benchmarks/bench_fill.py {' '.join(sys.argv[1:])}".rstrip())
+    print()
+    print("| fill (end to end) | wall | workbooks/s |")
+    print("|---|---|---|")
+    print(f"| 1 worker | {single:.1f} s | {n / single:.0f} |")
+    print(f"| {jobs} workers | {multi:.1f} s | {n / multi:.0f} (×{single / multi:.2f}) |")
+    print()
+    print(f"Per workbook (this process, mean of {b['sample']}; workbook {b['bytes'] / 1024:.0f} KB):")
+    print("| step | time |")
+    print("|---|---|")
+    for key, label in (
+        ("parse", "CSV parsing (csvin, in slices)"),
+        ("rules", "rules: scores + checks"),
+        ("write", "write (compiled template)"),
+    ):
+        print(f"| {label} | {_ms(b[key])} |")
+    print(f"| XlsxWriter floor (same cells, no styles) | {_ms(b['xlsxwriter_floor'])} |")
+    print(f"| (XlsxWriter, values only: formula cells left out) | {_ms(b['xlsxwriter_values_only'])} |")
+    print(f"| physical floor (zip the parts, level {fastfill.COMPRESSLEVEL}) | {_ms(b['physical_floor'])} |")
+    print(f"| physical floor (zip the parts, level 1) | {_ms(b['physical_floor_level1'])} |")
+    print()
+    print("| ratio | write only | whole fill, 1 worker |")
+    print("|---|---|---|")
+    print(
+        f"| to the XlsxWriter floor | {b['write'] / b['xlsxwriter_floor']:.2f} | {per_wb_single / b['xlsxwriter_floor']:.2f} |"
+    )
+    print(
+        f"| to the physical floor | {b['write'] / b['physical_floor']:.2f} | {per_wb_single / b['physical_floor']:.2f} |"
+    )
+    print()
+    print("| collect | wall | workbooks/s |")
+    print("|---|---|---|")
+    print(f"| 1 worker | {collect_single:.1f} s | {n / collect_single:.0f} |")
+    print(f"| {jobs} workers | {collect_multi:.1f} s | {n / collect_multi:.0f} |")
+    if memory:
+        (a, ma), (z, mz) = memory.items()
+        print()
+        print(f"| peak RSS of fill ({jobs} workers) | N = {a} | N = {z} | ratio |")
+        print("|---|---|---|---|")
+        print(
+            f"| parent | {ma['parent']:.0f} MB | {mz['parent']:.0f} MB | {mz['parent'] / ma['parent']:.2f} |"
+        )
+        print(
+            f"| largest worker | {ma['worker']:.0f} MB | {mz['worker']:.0f} MB | {mz['worker'] / ma['worker']:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

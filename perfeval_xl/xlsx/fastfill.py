@@ -1,0 +1,773 @@
+"""Fill a compiled template: parse the template once, then patch each unit's values into its sheet XML.
+
+The output is the workbook ``xlsx.fill.fill_workbook`` writes, cell for cell (tests/test_fastfill.py
+compares the two): the unit's inputs on 基本信息 and 绩效指标, the validation marks (the cell's fill in
+the level's colour and a comment signed ``perfeval-xl``), the 校验结果 rows and the 自评表 snapshot
+rendered from ``layout.summary.summary_sheet``. No workbook object is built per unit: string joins and
+one zip, about ten times faster than loading the template with openpyxl.
+
+How the template is compiled (once per process):
+
+- It is rendered by ``render_xlsxwriter.render_book`` from ``layout.template.template_book``, with one
+  styled blank cell per layout style on the 校验结果 sheet (rows from ``PALETTE_ROW``): that gives every
+  style name its cellXfs index. Those rows never reach an output (the sheet's rows are written per unit).
+  For each index a copy with each mark fill is appended to styles.xml (a mark changes only the fill,
+  as ``xlsx.write._mark_cells`` does).
+- Formula cells lose their cached values: the template's are the results for blank inputs, and
+  LibreOffice shows cached results as they are (ground-notes.md). The workbook keeps XlsxWriter's
+  ``fullCalcOnLoad``, so Excel and LibreOffice compute every formula on opening, as they do for the
+  openpyxl path's files (openpyxl drops cached values too).
+- A column of formulas that differ only by their row (the 绩效指标 得分/计分分值/不适用 columns) is stored
+  as one shared formula, as Excel stores it, when openpyxl's ``Translator`` confirms every cell is the
+  first one moved to its row: the 绩效指标 sheet shrinks from ~420 KB to ~40 KB of XML, which is most of
+  the time spent compressing each workbook.
+- Text from the data is always written as an inline string (``t="inlineStr"``), XML-escaped, so a value
+  such as ``=1+1`` or ``@SUM(A1)`` stays text. Characters XML cannot hold are written as ``_xHHHH_``, the
+  escape Excel uses; text longer than Excel's 32 767-character cell limit is cut there (``MAX_TEXT``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import tempfile
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from html import unescape
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from openpyxl.formula.translate import Translator
+
+from ..files import atomic_path
+from ..layout import fields as F
+from ..layout.spec import Cell, CellValue, SheetSpec, cells_in, col_index, col_letter, split_ref
+from ..layout.styles import MARK_FILLS, STYLES
+from ..layout.summary import summary_sheet
+from ..layout.template import findings_sheet, template_book
+from ..model import Evaluation, Finding, Level
+from ..rules.config import DEFAULT_RULES, RuleSet
+from ..rules.scoring import Scores
+from .fill import field_value
+from .render_xlsxwriter import render_book
+from .write import MARK_AUTHOR
+
+#: First row of the style palette on the compiled template's 校验结果 sheet (never in an output).
+PALETTE_ROW = 5001
+#: Excel's limit on the characters in one cell.
+MAX_TEXT = 32767
+#: Zip compression level of the outputs: zlib's default, as XlsxWriter and openpyxl use (level 1 is ~2× faster
+#: and makes ~20 % larger files; benchmarks/bench_fill.py measures both).
+COMPRESSLEVEL = 6
+
+_SEVERITY = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_ROW_RE = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
+_CELL_RE = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_STYLE_RE = re.compile(r'\ss="(\d+)"')
+_BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_DIMENSION_RE = re.compile(r'<dimension ref="[^"]*"/>')
+_SHEET_DATA_RE = re.compile(r"<sheetData>.*?</sheetData>|<sheetData/>", re.S)
+_MERGES_RE = re.compile(r'<mergeCells count="\d+">.*?</mergeCells>', re.S)
+_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+_PROPERTY_RE = re.compile(r'<property [^>]*?name="([^"]*)"[^>]*>\s*<vt:lpwstr>(.*?)</vt:lpwstr>', re.S)
+_MODIFIED_RE = re.compile(r"(<dcterms:modified[^>]*>)([^<]*)(</dcterms:modified>)")
+_PART_TYPES = {
+    "comments": "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml",
+    "vml": "application/vnd.openxmlformats-officedocument.vmlDrawing",
+}
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+# Elements that follow <mergeCells>, <hyperlinks> and <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet).
+_AFTER_MERGES = ("<phoneticPr", "<conditionalFormatting", "<dataValidations", "<hyperlinks")
+_AFTER_HYPERLINKS = (
+    "<printOptions",
+    "<pageMargins",
+    "<pageSetup",
+    "<headerFooter",
+    "<rowBreaks",
+    "<colBreaks",
+    "<customProperties",
+    "<cellWatches",
+    "<ignoredErrors",
+    "<smartTags",
+    "<drawing",
+)
+_AFTER_LEGACY_DRAWING = (
+    "<legacyDrawingHF",
+    "<picture",
+    "<oleObjects",
+    "<controls",
+    "<webPublishItems",
+    "<tableParts",
+    "<extLst",
+)
+
+
+class TemplateMismatch(RuntimeError):
+    """The layout changed in a way the compiled template cannot follow (a programming error)."""
+
+
+# ------------------------------------------------------------------------------------------ XML text
+
+
+def xml_text(text: str) -> str:
+    """Text for an element: escaped, XML-illegal characters as ``_xHHHH_``, cut at ``MAX_TEXT``."""
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
+    text = escape(text)
+    if _BAD_XML_CHARS.search(text):
+        text = _BAD_XML_CHARS.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return text
+
+
+def _t(text: str) -> str:
+    body = xml_text(text)
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'<t xml:space="preserve">{body}</t>'
+    return f"<t>{body}</t>"
+
+
+def _attr(text: str) -> str:
+    return xml_text(text).replace('"', "&quot;")
+
+
+def _number_text(value: CellValue) -> str | None:
+    """A number as the ``<v>`` of a cell, or None when it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def cell_xml(ref: str, style: int, value: CellValue, formula: str | None = None) -> str:
+    """One ``<c>`` element: blank, number, inline string or formula (without a cached value)."""
+    s = f' s="{style}"' if style else ""
+    if formula:
+        return f'<c r="{ref}"{s}><f>{xml_text(formula.removeprefix("="))}</f></c>'
+    if value is None or value == "":
+        return f'<c r="{ref}"{s}/>'
+    number = _number_text(value)
+    if number is not None:
+        return f'<c r="{ref}"{s}><v>{number}</v></c>'
+    return f'<c r="{ref}"{s} t="inlineStr"><is>{_t(str(value))}</is></c>'
+
+
+def _insert_before(xml: str, tags: Sequence[str], snippet: str) -> str:
+    """Insert ``snippet`` before the first of ``tags`` found (else before ``</worksheet>``)."""
+    positions = [p for p in (xml.find(t) for t in tags) if p >= 0]
+    at = min(positions) if positions else xml.rindex("</worksheet>")
+    return xml[:at] + snippet + xml[at:]
+
+
+# ------------------------------------------------------------------------------------------ sheets
+
+
+def _strip_cached(cell: re.Match[str]) -> str:
+    """A formula cell without its cached value (and value type); other cells unchanged."""
+    text = cell.group(0)
+    if "<f" not in text:
+        return text
+    text = re.sub(r"<v>[^<]*</v>|<v/>", "", text)
+    return re.sub(r'\st="[^"]*"(?=[^>]*>)', "", text, count=1)
+
+
+def _share_formulas(xml: str) -> str:
+    """Store each column of row-relative copies of one formula as a shared formula (see module doc)."""
+    by_col: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for m in _CELL_RE.finditer(xml):
+        body = m.group(4) or ""
+        if body.startswith("<f>"):
+            by_col[m.group(1)].append((int(m.group(2)), body[3 : body.index("</f>")]))
+    shared: dict[str, tuple[int, int, int]] = {}  # column → (first row, last row, si)
+    for col, cells in by_col.items():
+        if len(cells) < 3:
+            continue
+        rows = [r for r, _ in cells]
+        if rows != list(range(rows[0], rows[0] + len(rows))):
+            continue
+        first_row, first = cells[0]
+        translator = Translator("=" + unescape(first), origin=f"{col}{first_row}")
+        if all(translator.translate_formula(f"{col}{r}") == "=" + unescape(f) for r, f in cells[1:]):
+            shared[col] = (rows[0], rows[-1], len(shared))
+    if not shared:
+        return xml
+
+    def rewrite(m: re.Match[str]) -> str:
+        col, row = m.group(1), int(m.group(2))
+        spec = shared.get(col)
+        body = m.group(4) or ""
+        if spec is None or not body.startswith("<f>") or not spec[0] <= row <= spec[1]:
+            return m.group(0)
+        first_row, last_row, si = spec
+        head = f'<c r="{col}{row}"{m.group(3)}>'
+        if row == first_row:
+            return f'{head}<f t="shared" ref="{col}{first_row}:{col}{last_row}" si="{si}">{body[3:]}</c>'
+        return f'{head}<f t="shared" si="{si}"/></c>'
+
+    return _CELL_RE.sub(rewrite, xml)
+
+
+@dataclass
+class _Row:
+    number: int
+    open_tag: str  # <row r=".." ...>
+    cells: dict[str, tuple[str, int]]  # column letters → (cell XML, style id)
+    xml: bytes  # the row as in the template
+
+
+class _PatchSheet:
+    """An input sheet whose cells are replaced per unit (values, mark styles) and that can take comments."""
+
+    def __init__(self, xml: str) -> None:
+        start = xml.index("<sheetData>") + len("<sheetData>")
+        end = xml.index("</sheetData>")
+        self.head = xml[:start]
+        self.tail = xml[end:]
+        self.rows: dict[int, _Row] = {}
+        self.order: list[int] = []
+        for m in _ROW_RE.finditer(xml, start, end):
+            text = m.group(0)
+            number = int(m.group(1))
+            open_tag = text[: text.index(">") + 1]
+            if open_tag.endswith("/>"):
+                open_tag = open_tag[:-2] + ">"
+            cells = {}
+            for c in _CELL_RE.finditer(text):
+                style = _STYLE_RE.search(c.group(3))
+                cells[c.group(1)] = (c.group(0), int(style.group(1)) if style else 0)
+            self.rows[number] = _Row(number, open_tag, cells, text.encode())
+            self.order.append(number)
+        self.last_row = self.order[-1] if self.order else 0
+        self.head_bytes = self.head.encode()
+
+    def style(self, ref: str) -> int:
+        col, row = split_ref(ref)
+        r = self.rows.get(row)
+        return r.cells.get(col, ("", 0))[1] if r else 0
+
+    def render(
+        self, cells: Mapping[str, tuple[CellValue | None, int | None]], legacy_drawing: str = ""
+    ) -> bytes:
+        """The sheet with ``cells`` (ref → (value or None to keep, style or None to keep)) replaced."""
+        by_row: dict[int, dict[str, tuple[CellValue | None, int | None]]] = defaultdict(dict)
+        for ref, change in cells.items():
+            col, row = split_ref(ref)
+            by_row[row][col] = change
+        out = [self.head_bytes]
+        new_rows = sorted(r for r in by_row if r not in self.rows)
+        numbers = sorted({*self.order, *new_rows}) if new_rows else self.order
+        for number in numbers:
+            row = self.rows.get(number)
+            changes = by_row.get(number)
+            if changes is None:
+                out.append(row.xml)  # type: ignore[union-attr]
+                continue
+            out.append(self._row(number, row, changes).encode())
+        tail = self.tail
+        if new_rows and new_rows[-1] > self.last_row:
+            out[0] = self._dimension(self.head, new_rows[-1]).encode()
+        if legacy_drawing:
+            tail = _insert_before(tail, _AFTER_LEGACY_DRAWING, legacy_drawing)
+        out.append(tail.encode())
+        return b"".join(out)
+
+    @staticmethod
+    def _dimension(head: str, last_row: int) -> str:
+        def widen(m: re.Match[str]) -> str:
+            ref = m.group(0)[len('<dimension ref="') : -3]
+            first, _, last = ref.partition(":")
+            col = split_ref(last or first)[0]
+            return f'<dimension ref="{first}:{col}{last_row}"/>'
+
+        return _DIMENSION_RE.sub(widen, head, count=1)
+
+    @staticmethod
+    def _row(
+        number: int, row: _Row | None, changes: Mapping[str, tuple[CellValue | None, int | None]]
+    ) -> str:
+        cells = dict(row.cells) if row else {}
+        parts: dict[str, str] = {col: xml for col, (xml, _) in cells.items()}
+        for col, (value, style) in changes.items():
+            old_xml, old_style = cells.get(col, ("", 0))
+            s = old_style if style is None else style
+            ref = f"{col}{number}"
+            if value is None and old_xml:
+                parts[col] = _restyle(old_xml, ref, s)
+            else:
+                parts[col] = cell_xml(ref, s, value)
+        ordered = sorted(parts, key=col_index) if changes.keys() - cells.keys() else list(parts)
+        open_tag = row.open_tag if row else f'<row r="{number}">'
+        return open_tag + "".join(parts[c] for c in ordered) + "</row>"
+
+
+def _restyle(xml: str, ref: str, style: int) -> str:
+    """A template cell (value kept) with another style."""
+    if _STYLE_RE.search(xml[: xml.index(">")]):
+        return _STYLE_RE.sub(f' s="{style}"', xml, count=1)
+    return xml.replace(f'r="{ref}"', f'r="{ref}" s="{style}"', 1)
+
+
+class _SpecSheet:
+    """A sheet written whole per unit from a SheetSpec, in the template's frame (columns, print setup)."""
+
+    def __init__(self, xml: str) -> None:
+        xml = _SHEET_DATA_RE.sub("\x00DATA\x00", xml, count=1)
+        xml = _MERGES_RE.sub("", xml, count=1)
+        xml = re.sub(r"<hyperlinks>.*?</hyperlinks>", "", xml, flags=re.S)
+        xml = _DIMENSION_RE.sub("\x00DIM\x00", xml, count=1)
+        before, _, after = xml.partition("\x00DATA\x00")
+        self.head, _, self.middle = before.partition("\x00DIM\x00")
+        self.after = after
+
+    def render(self, spec: SheetSpec, style_id: Any) -> tuple[bytes, str]:
+        """The sheet's XML and its print area (``A1:I45``, "" when none)."""
+        data, merges, links, dimension = _render_spec(spec, style_id)
+        after = self.after
+        if merges:
+            after = _insert_before(after, _AFTER_MERGES + _AFTER_HYPERLINKS, merges)
+        if links:
+            after = _insert_before(after, _AFTER_HYPERLINKS, links)
+        xml = f'{self.head}<dimension ref="{dimension}"/>{self.middle}{data}{after}'
+        return xml.encode(), spec.print_setup.area
+
+
+def _render_spec(spec: SheetSpec, style_id: Any) -> tuple[str, str, str, str]:
+    """sheetData, mergeCells, hyperlinks and dimension of a SheetSpec (as the two renderers lay it out)."""
+    grid: dict[int, dict[int, str]] = defaultdict(dict)
+    for rng, style in spec.styled_ranges.items():
+        sid = style_id(style)
+        for ref in cells_in(rng):
+            col, row = split_ref(ref)
+            grid[row][col_index(col)] = cell_xml(ref, sid, None)
+    links = []
+    for ref, cell in spec.cells.items():
+        col, row = split_ref(ref)
+        grid[row][col_index(col)] = cell_xml(ref, style_id(cell.style), cell.value, cell.formula)
+        if cell.link:
+            display = str(cell.value or "")
+            links.append(
+                f'<hyperlink ref="{ref}" location="{_attr(cell.link.lstrip("#"))}" display="{_attr(display)}"/>'
+            )
+    rows = []
+    for number in sorted({*grid, *spec.heights}):
+        height = spec.heights.get(number)
+        attrs = f' ht="{height:g}" customHeight="1"' if height else ""
+        cells = grid.get(number, {})
+        rows.append(f'<row r="{number}"{attrs}>' + "".join(cells[c] for c in sorted(cells)) + "</row>")
+    data = "<sheetData>" + "".join(rows) + "</sheetData>"
+    merges = ""
+    if spec.merges:
+        merges = (
+            f'<mergeCells count="{len(spec.merges)}">'
+            + "".join(f'<mergeCell ref="{m}"/>' for m in spec.merges)
+            + "</mergeCells>"
+        )
+    hyperlinks = f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else ""
+    max_row = max(grid, default=1)
+    max_col = max((max(r) for r in grid.values() if r), default=1)
+    dimension = f"A1:{col_letter(max_col)}{max_row}" if grid else "A1"
+    return data, merges, hyperlinks, dimension
+
+
+# ------------------------------------------------------------------------------------------ comments
+
+
+def _comments_xml(items: Sequence[tuple[str, str]]) -> bytes:
+    body = "".join(
+        f'<comment ref="{ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="宋体"/></rPr>'
+        f"{_t(text)}</r></text></comment>"
+        for ref, text in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<authors><author>{xml_text(MARK_AUTHOR)}</author></authors><commentList>{body}</commentList></comments>"
+    ).encode()
+
+
+def _vml_xml(items: Sequence[tuple[str, int]], drawing: int) -> bytes:
+    """The VML shapes Excel needs to show comments (hidden until the cell is pointed at)."""
+    shapes = []
+    for k, (ref, height) in enumerate(items):
+        col, row = split_ref(ref)
+        c, r = col_index(col) - 1, row - 1
+        anchor = f"{c + 1}, 15, {max(r - 1, 0)}, 10, {c + 4}, 15, {max(r - 1, 0) + max(height // 20, 4)}, 4"
+        shapes.append(
+            f'<v:shape id="_x0000_s{drawing * 1024 + 1 + k}" type="#_x0000_t202" '
+            f'style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:320px;height:{height}px;'
+            f'z-index:{k + 1};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+            '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
+            '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
+            '<div style="text-align:left"></div></v:textbox><x:ClientData ObjectType="Note">'
+            f"<x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{anchor}</x:Anchor><x:AutoFill>False</x:AutoFill>"
+            f"<x:Row>{r}</x:Row><x:Column>{c}</x:Column></x:ClientData></v:shape>"
+        )
+    return (
+        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
+        f'<o:idmap v:ext="edit" data="{drawing}"/></o:shapelayout>'
+        '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+        '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+        + "".join(shapes)
+        + "</xml>"
+    ).encode()
+
+
+def _sheet_rels(drawing: int) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{_REL}/vmlDrawing" Target="../drawings/vmlDrawing{drawing}.vml"/>'
+        f'<Relationship Id="rId2" Type="{_REL}/comments" Target="../comments{drawing}.xml"/>'
+        "</Relationships>"
+    ).encode()
+
+
+def mark_text(items: Sequence[Finding]) -> str:
+    """The comment of a marked cell (as xlsx.write._mark_cells writes it), worst level first."""
+    ordered = sorted(items, key=lambda f: _SEVERITY[f.level])
+    return "\n".join(f"【{f.level.label}】{f.message}（{f.code}）" for f in ordered)
+
+
+# ------------------------------------------------------------------------------------------ properties
+
+
+def custom_properties_xml(properties: Mapping[str, str]) -> bytes:
+    body = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" name="{_attr(name)}">'
+        f"<vt:lpwstr>{xml_text(value)}</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(properties.items(), start=2)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Properties xmlns="{_CUSTOM_NS}" xmlns:vt="{_VT_NS}">{body}</Properties>'
+    ).encode()
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a workbook says about itself: its custom properties and its last-modified time."""
+
+    properties: dict[str, str]
+    modified: str
+
+
+def read_stamp(path: Path) -> Stamp | None:
+    """Custom document properties and core ``modified`` of an .xlsx, or None when it cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            custom = z.read("docProps/custom.xml").decode() if "docProps/custom.xml" in names else ""
+            core = z.read("docProps/core.xml").decode() if "docProps/core.xml" in names else ""
+    except (OSError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError, EOFError):
+        return None
+    props = {unescape(n): unescape(v) for n, v in _PROPERTY_RE.findall(custom)}
+    m = _MODIFIED_RE.search(core)
+    return Stamp(props, m.group(2) if m else "")
+
+
+# ------------------------------------------------------------------------------------------ the template
+
+
+@dataclass
+class _Parts:
+    names: list[str]
+    data: dict[str, bytes]
+
+
+class CompiledTemplate:
+    """The template, parsed once; ``write`` fills a copy with one evaluation (see module doc)."""
+
+    def __init__(self, rules: RuleSet = DEFAULT_RULES, compresslevel: int = COMPRESSLEVEL) -> None:
+        self.rules = rules
+        self.compresslevel = compresslevel
+        book = template_book(rules)
+        self.sheet_names = [s.name for s in book.sheets]
+        findings = next(s for s in book.sheets if s.name == F.FINDINGS)
+        palette_names = list(STYLES)
+        for i, name in enumerate(palette_names):
+            findings.styled_ranges[f"A{PALETTE_ROW + i}"] = name
+        parts = _render_parts(book)
+        self.part_names = parts.names
+        self._static = dict(parts.data)
+        sheet_part = {name: f"xl/worksheets/sheet{i}.xml" for i, name in enumerate(self.sheet_names, start=1)}
+        self._sheet_part = sheet_part
+        xml = {name: parts.data[part].decode() for name, part in sheet_part.items()}
+
+        # style ids: the palette, then a copy of each with each mark fill
+        palette = {}
+        for m in _CELL_RE.finditer(xml[F.FINDINGS]):
+            row = int(m.group(2))
+            if row >= PALETTE_ROW:
+                style = _STYLE_RE.search(m.group(3))
+                palette[palette_names[row - PALETTE_ROW]] = int(style.group(1)) if style else 0
+        if set(palette) != set(palette_names):
+            raise TemplateMismatch("样式表未能为每个样式生成编号。")
+        # marks go on the input sheets: a marked copy of each style used there
+        used = {int(s) for name in (F.INFO, F.INDICATORS) for s in _STYLE_RE.findall(xml[name])}
+        styles, self._marked = _add_mark_styles(
+            parts.data["xl/styles.xml"].decode(), used | {0, palette["note"]}
+        )
+        self._static["xl/styles.xml"] = styles.encode()
+        self._style = palette
+
+        # sheets
+        for name in self.sheet_names:
+            text = _CELL_RE.sub(_strip_cached, xml[name])
+            if name == F.INDICATORS:
+                text = _share_formulas(text)
+            xml[name] = text
+            self._static[sheet_part[name]] = text.encode()
+        self._info = _PatchSheet(xml[F.INFO])
+        self._indicators = _PatchSheet(xml[F.INDICATORS])
+        self._summary = _SpecSheet(xml[F.SUMMARY])
+        self._findings = _SpecSheet(xml[F.FINDINGS])
+        self._check_frames(book)
+
+        # workbook.xml: the 自评表 print area changes with the number of indicators
+        workbook = parts.data["xl/workbook.xml"].decode()
+        index = self.sheet_names.index(F.SUMMARY)
+        m = re.search(
+            rf'(<definedName name="_xlnm.Print_Area" localSheetId="{index}">)([^<!]*!)([^<]*)(<)', workbook
+        )
+        if m is None:
+            raise TemplateMismatch("模板中没有“自评表”的打印区域。")
+        self._workbook = (workbook[: m.end(2)], workbook[m.start(4) :])
+
+        custom = parts.data.get("docProps/custom.xml", b"").decode()
+        self.properties = {unescape(n): unescape(v) for n, v in _PROPERTY_RE.findall(custom)}
+        self._core = parts.data["docProps/core.xml"].decode()
+        self._content_types = parts.data["[Content_Types].xml"].decode()
+
+    # -- styles
+    def style_id(self, key: str) -> int:
+        """cellXfs index of a layout style name, or of ``name|level`` (the style with a mark fill)."""
+        name, _, level = key.partition("|")
+        base = self._style[name]
+        return self._marked[(base, level)] if level else base
+
+    def _check_frames(self, book: Any) -> None:
+        """The per-unit sheets keep the template's columns and print setup: they must not differ."""
+        live = next(s for s in book.sheets if s.name == F.SUMMARY)
+        snap = summary_sheet(Evaluation(), _EMPTY_SCORES)
+        same = (
+            live.widths == snap.widths
+            and live.hidden_columns == snap.hidden_columns
+            and live.freeze == snap.freeze
+            and live.tab_color == snap.tab_color
+            and live.protect == snap.protect
+            and replace(live.print_setup, area="") == replace(snap.print_setup, area="")
+        )
+        if not same:
+            raise TemplateMismatch("“自评表”快照与模板的列宽或打印设置不同，快速填写无法沿用模板的版式。")
+
+    # -- one unit
+    def parts(
+        self,
+        ev: Evaluation,
+        *,
+        findings: Sequence[Finding] | None = None,
+        scores: Scores | None = None,
+        properties: Mapping[str, str] | None = None,
+        modified: str = "",
+    ) -> list[tuple[str, bytes]]:
+        """The zip parts of ``ev``'s workbook, in order (what ``write`` stores)."""
+        data = dict(self._static)
+        extra: list[str] = []
+        content_types = ""
+
+        info: dict[str, tuple[CellValue | None, int | None]] = {}
+        for f in F.FIELDS:
+            value = field_value(ev, f.key)
+            if value is not None and value != "":
+                info[f.cell] = (value, None)
+        indicators: dict[str, tuple[CellValue | None, int | None]] = {}
+        for i, ind in enumerate(ev.indicators):
+            row = F.INDICATOR_FIRST_ROW + i
+            for col in F.INPUT_COLUMNS:
+                value = getattr(ind, col.key)
+                if value is not None and value != "":
+                    indicators[f"{col.letter}{row}"] = (value, None)
+
+        drawings = {F.INFO: 0, F.INDICATORS: 0}
+        if findings:
+            marks: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+            for f in findings:
+                if f.sheet in drawings and f.cell:
+                    marks[(f.sheet, f.cell)].append(f)
+            comments: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+            for (sheet, ref), items in marks.items():
+                cells, patch = (info, self._info) if sheet == F.INFO else (indicators, self._indicators)
+                worst = min(items, key=lambda f: _SEVERITY[f.level]).level
+                value = cells.get(ref, (None, None))[0]
+                cells[ref] = (value, self._mark_style(patch.style(ref), worst.value))
+                comments[sheet].append((ref, mark_text(items), min(60 + 48 * len(items), 400)))
+            number = 0
+            for sheet in (F.INFO, F.INDICATORS):
+                if not comments[sheet]:
+                    continue
+                number += 1
+                drawings[sheet] = number
+                items = sorted(
+                    comments[sheet], key=lambda c: (split_ref(c[0])[1], col_index(split_ref(c[0])[0]))
+                )
+                data[f"xl/comments{number}.xml"] = _comments_xml([(ref, text) for ref, text, _ in items])
+                data[f"xl/drawings/vmlDrawing{number}.vml"] = _vml_xml(
+                    [(ref, h) for ref, _, h in items], number
+                )
+                rels = self._sheet_part[sheet].replace("worksheets/", "worksheets/_rels/") + ".rels"
+                data[rels] = _sheet_rels(number)
+                extra += [rels, f"xl/comments{number}.xml", f"xl/drawings/vmlDrawing{number}.vml"]
+                content_types += (
+                    f'<Override PartName="/xl/comments{number}.xml" ContentType="{_PART_TYPES["comments"]}"/>'
+                )
+            if number:
+                content_types += f'<Default Extension="vml" ContentType="{_PART_TYPES["vml"]}"/>'
+
+        legacy = '<legacyDrawing r:id="rId1"/>'
+        data[self._sheet_part[F.INFO]] = self._info.render(info, legacy if drawings[F.INFO] else "")
+        data[self._sheet_part[F.INDICATORS]] = self._indicators.render(
+            indicators, legacy if drawings[F.INDICATORS] else ""
+        )
+        if findings is not None:
+            data[self._sheet_part[F.FINDINGS]] = self._findings.render(
+                findings_spec(findings), self.style_id
+            )[0]
+        else:
+            data[self._sheet_part[F.FINDINGS]] = self._findings.render(findings_sheet(), self.style_id)[0]
+        if scores is not None:
+            summary_xml, area = self._summary.render(summary_sheet(ev, scores), self.style_id)
+            data[self._sheet_part[F.SUMMARY]] = summary_xml
+            prefix, suffix = self._workbook
+            data["xl/workbook.xml"] = (prefix + _absolute_area(area) + suffix).encode()
+        if content_types:
+            data["[Content_Types].xml"] = self._content_types.replace(
+                "</Types>", content_types + "</Types>"
+            ).encode()
+        props = {**self.properties, **(properties or {})}
+        if props:
+            data["docProps/custom.xml"] = custom_properties_xml(props)
+        if modified:
+            data["docProps/core.xml"] = _MODIFIED_RE.sub(
+                lambda m: m.group(1) + modified + m.group(3), self._core
+            ).encode()
+        return [(name, data[name]) for name in [*self.part_names, *extra]]
+
+    def _mark_style(self, base: int, level: str) -> int | None:
+        return self._marked.get((base, level))
+
+    def write(
+        self,
+        ev: Evaluation,
+        out: Path,
+        *,
+        findings: Sequence[Finding] | None = None,
+        scores: Scores | None = None,
+        properties: Mapping[str, str] | None = None,
+        modified: str = "",
+    ) -> Path:
+        """Write ``ev``'s workbook to ``out`` atomically (temporary file, then rename)."""
+        parts = self.parts(ev, findings=findings, scores=scores, properties=properties, modified=modified)
+        with atomic_path(Path(out)) as tmp:
+            write_zip(tmp, parts, self.compresslevel)
+        return Path(out)
+
+
+_EMPTY_SCORES = Scores(None, None, (), Decimal(0), Decimal(0), None, "")
+
+
+def write_zip(path: Path, parts: Iterable[tuple[str, bytes]], compresslevel: int = COMPRESSLEVEL) -> None:
+    """Store the parts deflated, with a fixed date so equal contents give equal files."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
+        for name, data in parts:
+            info = zipfile.ZipInfo(name, _ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data, compresslevel=compresslevel)
+
+
+def _absolute_area(area: str) -> str:
+    first, _, last = area.partition(":")
+    c1, r1 = split_ref(first)
+    c2, r2 = split_ref(last or first)
+    return f"${c1}${r1}:${c2}${r2}"
+
+
+def _render_parts(book: Any) -> _Parts:
+    with tempfile.TemporaryDirectory(prefix="perfeval-template-") as tmp:
+        path = Path(tmp) / "template.xlsx"
+        render_book(book, path)
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            return _Parts(names, {n: z.read(n) for n in names})
+
+
+def _add_mark_styles(styles: str, bases: set[int]) -> tuple[str, dict[tuple[int, str], int]]:
+    """styles.xml with one solid fill per mark level and, per base xf, a copy using each of them."""
+    fills = re.search(r'<fills count="(\d+)">(.*?)</fills>', styles, re.S)
+    xfs = re.search(r'<cellXfs count="(\d+)">(.*?)</cellXfs>', styles, re.S)
+    if fills is None or xfs is None:
+        raise TemplateMismatch("styles.xml 的结构与预期不同。")
+    xf_list = re.findall(r"<xf\b[^>]*?/>|<xf\b[^>]*[^/]>.*?</xf>", xfs.group(2), re.S)
+    if len(xf_list) != int(xfs.group(1)):
+        raise TemplateMismatch("styles.xml 的样式数目与预期不同。")
+    n_fills = int(fills.group(1))
+    fill_id = {level: n_fills + i for i, level in enumerate(MARK_FILLS)}
+    new_fills = "".join(
+        f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
+        for rgb in MARK_FILLS.values()
+    )
+    marked: dict[tuple[int, str], int] = {}
+    new_xfs = []
+    for base in sorted(bases):
+        for level, fid in fill_id.items():
+            xf = re.sub(r'fillId="\d+"', f'fillId="{fid}"', xf_list[base], count=1)
+            if "applyFill=" not in xf:
+                xf = xf.replace(f'fillId="{fid}"', f'fillId="{fid}" applyFill="1"', 1)
+            marked[(base, level)] = len(xf_list) + len(new_xfs)
+            new_xfs.append(xf)
+    styles = (
+        styles[: fills.start()]
+        + f'<fills count="{n_fills + len(fill_id)}">{fills.group(2)}{new_fills}</fills>'
+        + styles[fills.end() : xfs.start()]
+        + f'<cellXfs count="{len(xf_list) + len(new_xfs)}">{xfs.group(2)}{"".join(new_xfs)}</cellXfs>'
+        + styles[xfs.end() :]
+    )
+    return styles, marked
+
+
+# ------------------------------------------------------------------------------------------ 校验结果
+
+
+def findings_spec(findings: Sequence[Finding], when: dt.datetime | None = None) -> SheetSpec:
+    """The 校验结果 sheet with ``findings`` (as xlsx.write._write_findings_sheet lays it out)."""
+    spec = findings_sheet()
+    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
+    stamp = (when or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
+    summary = (
+        f"校验时间 {stamp}：错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项。"
+        + ("点击“单元格”列可跳转到对应位置；修改后请重新校验。" if findings else "未发现问题。")
+    )
+    spec.cells["A2"] = replace(spec.cells["A2"], value=summary)
+    ordered = sorted(
+        findings, key=lambda f: (_SEVERITY[f.level], F.SHEETS.index(f.sheet) if f.sheet in F.SHEETS else 9)
+    )
+    for i, f in enumerate(ordered, start=1):
+        r = 3 + i
+        values = (i, f.level.label, f.code, f.sheet, f.cell, f.message)
+        for col, value in zip("ABCDEF", values, strict=True):
+            spec.cells[f"{col}{r}"] = Cell(value, "note")
+        spec.cells[f"B{r}"] = Cell(f.level.label, f"note|{f.level.value}")
+        if f.sheet in F.SHEETS and f.cell:
+            spec.cells[f"E{r}"] = Cell(f.cell, "link", link=f"#'{f.sheet}'!{f.cell}")
+    return spec
