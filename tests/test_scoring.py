@@ -205,3 +205,8 @@ def test_default_rules_are_the_national_ones() -> None:
     assert DEFAULT_RULES.execution_weight == 10
     assert sum(DEFAULT_RULES.level1_weights.values()) + DEFAULT_RULES.execution_weight == 100
     assert DEFAULT_RULES.reverse_variant == "R1"
+
+
+def test_round_half_up_of_huge_values_keeps_them() -> None:
+    assert round_half_up(D("1e308")) == D("1e308")
+    assert round_half_up(D("123456789012345678.9")) == D("123456789012346000")

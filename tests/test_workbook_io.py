@@ -205,3 +205,27 @@ def test_failed_write_leaves_the_original(filled: Path, monkeypatch: pytest.Monk
         update_workbook(filled, findings=[])
     assert filled.read_bytes() == original
     assert [p.name for p in filled.parent.iterdir()] == [filled.name]  # no temporary file left
+
+
+def test_corrupt_sheet_xml_is_a_clear_error() -> None:
+    bad = Path(__file__).parent / "data" / "bad" / "books" / "bad_xml.xlsx"
+    with pytest.raises(WorkbookError, match="已损坏"):
+        read_workbook(bad)
+
+
+def test_huge_numbers_do_not_crash_validation(template: Path, tmp_path: Path) -> None:
+    from perfeval_xl.service import evaluate_book
+
+    ev = seed_evaluation()
+    ev.budget.total.executed = D("1e308")
+    ev.indicators[0].actual = D("1e300")
+    outcome = evaluate_book(fill_workbook(ev, tmp_path / "huge.xlsx", template=template))
+    codes = {f.code for f in outcome.findings}
+    assert {"BUDGET_EXEC_OVER", "MAGNITUDE_SUSPECT"} <= codes
+    assert outcome.scores.execution_score == D("10.00")
+
+
+def test_encrypted_workbook_says_so() -> None:
+    bad = Path(__file__).parent / "data" / "bad" / "books" / "encrypted.xlsx"
+    with pytest.raises(WorkbookError, match="打开密码"):
+        read_workbook(bad)

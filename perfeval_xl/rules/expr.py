@@ -197,6 +197,8 @@ def round_half_up(x: Decimal, digits: int = 2) -> Decimal:
         return Decimal(0).quantize(Decimal(1).scaleb(-digits))
     exp = x.adjusted() - 14
     x15 = x.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_UP, context=_CTX)
+    if x15.adjusted() + digits + 1 > _CTX.prec:
+        return x15  # 15 significant digits reach no further than the units: nothing after the point
     return x15.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_CTX)
 
 

@@ -19,6 +19,7 @@ from ..model import Budget, Evaluation, Finding, FundLine, Indicator, Level, Num
 from ..rules import vocab
 
 SUPPORTED = (".xlsx", ".xlsm")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an encrypted workbook or an .xls
 
 
 class WorkbookError(Exception):
@@ -90,9 +91,23 @@ def open_workbook(path: Path, *, read_only: bool = True, keep_vba: bool = False)
             else ""
         )
         raise WorkbookError(f"{path.name} 不是 .xlsx/.xlsm 工作簿，无法读取。{hint}")
+    with path.open("rb") as fh:
+        if fh.read(8) == _OLE_MAGIC:
+            raise WorkbookError(
+                f"{path.name} 设置了打开密码（已加密），或实为旧版 .xls 文件，无法读取。"
+                "请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）或另存为 .xlsx 后再试。"
+            )
     try:
         return openpyxl.load_workbook(path, read_only=read_only, data_only=False, keep_vba=keep_vba)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        TypeError,
+        SyntaxError,
+    ) as exc:
         raise WorkbookError(
             f"{path.name} 已损坏或不是 Excel 工作簿（{type(exc).__name__}），请用 Excel 打开检查后另存。"
         ) from exc
@@ -241,7 +256,7 @@ def read_workbook(path: Path) -> BookData:
         return BookData(path, ev, findings)
     except WorkbookError:
         raise
-    except (KeyError, ValueError, TypeError, InvalidOperation, zipfile.BadZipFile) as exc:
+    except (KeyError, ValueError, TypeError, InvalidOperation, zipfile.BadZipFile, SyntaxError) as exc:
         raise WorkbookError(f"{path.name} 无法读取（{type(exc).__name__}: {exc}），文件可能已损坏。") from exc
     finally:
         wb.close()
