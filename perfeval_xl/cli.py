@@ -326,6 +326,9 @@ def fill(
     force: Annotated[
         bool, typer.Option("--force", help="重新生成并覆盖已存在的工作簿（包括已是最新或已被编辑的）。")
     ] = False,
+    with_report: Annotated[
+        bool, typer.Option("--report", help="同时为每个工作簿生成自评报告（.docx）。")
+    ] = False,
     rules: RulesOption = "national",
 ) -> None:
     """按 CSV 为每个单位（或项目）生成填好的自评工作簿：标出问题、生成自评表；逐行问题写入 输出目录/_report.csv。"""
@@ -357,11 +360,29 @@ def fill(
         out.print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
     for line in summary.lines():
         out.print(line)
+    if with_report and not summary.interrupted:
+        _reports(
+            sorted(p for p in outdir.glob("*.xlsx") if not p.name.startswith(("_", "~$", "."))), jobs, force
+        )
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.unusable:
         raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_FINDINGS if summary.errors or summary.file_errors else EXIT_OK)
+
+
+def _reports(books: list[Path], jobs: int | None, force: bool) -> None:
+    from .report import write_reports
+
+    with err.status(f"正在生成 {len(books)} 份自评报告……"):
+        results = write_reports(books, jobs=jobs, force=force)
+    failed = [(b, d) for b, status, d in results if status == "failed"]
+    written = sum(1 for _, status, _ in results if status == "written")
+    out.print(
+        f"自评报告：新生成 {written} 份，已是最新 {len(results) - written - len(failed)} 份，失败 {len(failed)} 份。"
+    )
+    for book, reason in failed:
+        out.print(f"[red]{book.name}：{reason}[/]")
 
 
 def _issues_table(title: str, rows: list[tuple[str, Issue]]) -> Table:
@@ -384,6 +405,9 @@ def collect(
         int | None, typer.Option("-j", "--jobs", min=1, help="并行进程数（默认：全部 CPU 核心）。")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="汇总工作簿已存在时覆盖。")] = False,
+    with_report: Annotated[
+        bool, typer.Option("--report", help="同时为每个可读取的工作簿生成自评报告（放在工作簿旁）。")
+    ] = False,
     rules: RulesOption = "national",
 ) -> None:
     """汇总目录中全部自评工作簿：逐个校验评分，生成汇总表、等级分布图和问题清单；无法读取的文件单独列出。"""
@@ -425,6 +449,16 @@ def collect(
         out.print(table)
     for line in summary.lines():
         out.print(line)
+    if with_report and not summary.interrupted:
+        from .collect import BOOK_SUFFIXES, find_books
+
+        bad = {u.file for u in summary.unusable_files}
+        books = [
+            b
+            for b in find_books(folder, exclude=output)
+            if b.suffix.lower() in BOOK_SUFFIXES and b.relative_to(folder).as_posix() not in bad
+        ]
+        _reports(books, jobs, force)
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.books == 0:

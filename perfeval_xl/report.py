@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import re
 from collections.abc import Sequence
 from copy import deepcopy
@@ -454,3 +455,48 @@ def report_pdf(docx: Path, out: Path | None = None, *, timeout: float = 180) -> 
         return office.to_pdf(docx, out, timeout=timeout)
     except (office.OfficeError, office.OfficeUnavailable) as exc:
         raise ReportError(f"无法把 {docx.name} 转成 PDF：{exc}") from exc
+
+
+# ------------------------------------------------------------------------------------------------ batch
+
+
+def report_path(book: Path) -> Path:
+    """Where the report of ``book`` goes in a batch: beside it, ``<book>_自评报告.docx``."""
+    return book.with_name(f"{book.stem}_自评报告.docx")
+
+
+def _one_report(book: Path, force: bool) -> tuple[str, str]:
+    """(status, detail) for one workbook: written, up to date, or failed with the reason."""
+    from .service import evaluate_book
+    from .xlsx.read import WorkbookError
+
+    target = report_path(book)
+    if not force and target.exists() and target.stat().st_mtime >= book.stat().st_mtime:
+        return "up_to_date", str(target)
+    try:
+        outcome = evaluate_book(book)
+        render_report(outcome.evaluation, outcome.scores, target, findings=outcome.findings)
+    except (WorkbookError, ReportError, OSError) as exc:
+        return "failed", str(exc)
+    return "written", str(target)
+
+
+def write_reports(
+    books: Sequence[Path], *, jobs: int | None = None, force: bool = False
+) -> list[tuple[Path, str, str]]:
+    """A 自评报告 beside each workbook (``fill --report``, ``collect --report``), across processes.
+
+    A report newer than its workbook is left as it is unless ``force``; a workbook that cannot be read is
+    reported, never fatal. Returns (workbook, status, report path or reason) in input order.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    books = [Path(b) for b in books]
+    workers = min(jobs or os.cpu_count() or 1, len(books))
+    if workers <= 1:
+        return [(b, *_one_report(b, force)) for b in books]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        results = list(pool.map(_one_report, books, [force] * len(books), chunksize=4))
+    return [(b, status, detail) for b, (status, detail) in zip(books, results, strict=True)]

@@ -172,3 +172,23 @@ def test_pdf_of_the_summary_with_the_report(clean: Path, tmp_path: Path) -> None
     assert "新增5G基站" in first  # the snapshot's exact indicator rows
     assert office.pdf_page_count(target) >= 3  # one page of table, then the report
     assert all(abs(w - 595) < 2 and abs(h - 842) < 2 for w, h in office.pdf_page_sizes(target))  # A4
+
+
+def test_fill_and_collect_with_reports(tmp_path: Path) -> None:
+    from docx import Document
+
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["fill", str(EXAMPLE_CSV), "-o", str(out), "--report", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    reports = sorted(out.glob("*_自评报告.docx"))
+    assert len(reports) == 2
+    text = "\n".join(p.text for p in Document(str(reports[0])).paragraphs)
+    assert "94.00分" in text  # the seed department's report states its score
+    stamp = reports[0].stat().st_mtime_ns
+    (out / "broken.xlsx").write_bytes(b"junk")
+    result = runner.invoke(
+        app, ["collect", str(out), "-o", str(tmp_path / "汇总.xlsx"), "--report", "-j", "1"]
+    )
+    assert "已是最新 2 份" in result.output  # reports newer than their workbooks are kept
+    assert reports[0].stat().st_mtime_ns == stamp
+    assert not (out / "broken_自评报告.docx").exists()
