@@ -11,6 +11,7 @@ Only what the rules need is here; anything else raises.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -252,86 +253,119 @@ def _compare(op: str, a: Value, b: Value) -> bool:
     }[op]
 
 
-def evaluate(expr: Expr, env: Mapping[str, Value | Sequence[Value]]) -> Value:
+Env = Mapping[str, Value | Sequence[Value]]
+Compiled = Callable[[Env], Value]
+
+
+def evaluate(expr: Expr, env: Env) -> Value:
     """Compute ``expr`` with the inputs in ``env`` the way a spreadsheet would."""
-    ev = lambda e: evaluate(e, env)  # noqa: E731
+    return compile_expr(expr)(env)
+
+
+@functools.lru_cache(maxsize=512)
+def compile_expr(expr: Expr) -> Compiled:
+    """``expr`` turned once into nested closures (the rules run per indicator, thousands of times)."""
     if isinstance(expr, Const):
-        return expr.value
+        value = expr.value
+        return lambda env: value
     if isinstance(expr, Ref):
-        return env[expr.name]  # type: ignore[return-value]
+        name = expr.name
+        return lambda env: env[name]  # type: ignore[return-value]
     if isinstance(expr, BinOp):
-        a, b = _num(ev(expr.left)), _num(ev(expr.right))
-        if expr.op == "+":
-            return _CTX.add(a, b)
-        if expr.op == "-":
-            return _CTX.subtract(a, b)
-        if expr.op == "*":
-            return _CTX.multiply(a, b)
-        if b.is_zero():
-            raise FormulaError("division by zero")
-        return _CTX.divide(a, b)
+        return _compile_binop(expr.op, compile_expr(expr.left), compile_expr(expr.right))
     if isinstance(expr, Cmp):
-        return _compare(expr.op, ev(expr.left), ev(expr.right))
+        op, left, right = expr.op, compile_expr(expr.left), compile_expr(expr.right)
+        return lambda env: _compare(op, left(env), right(env))
     if isinstance(expr, If):
-        return ev(expr.then) if _truth(ev(expr.cond)) else ev(expr.orelse)
+        cond, then, orelse = compile_expr(expr.cond), compile_expr(expr.then), compile_expr(expr.orelse)
+        return lambda env: then(env) if _truth(cond(env)) else orelse(env)
     if isinstance(expr, Func):
-        return _FUNCS[expr.name](expr.args, env)
+        return _FUNCS[expr.name](expr.args)
     raise TypeError(expr)
 
 
-def _f_and(args: tuple[Expr, ...], env: Mapping) -> bool:
+def _compile_binop(op: str, left: Compiled, right: Compiled) -> Compiled:
+    if op == "/":
+
+        def divide(env: Env) -> Decimal:
+            a, b = _num(left(env)), _num(right(env))
+            if b.is_zero():
+                raise FormulaError("division by zero")
+            return _CTX.divide(a, b)
+
+        return divide
+    fn = {"+": _CTX.add, "-": _CTX.subtract, "*": _CTX.multiply}[op]
+    return lambda env: fn(_num(left(env)), _num(right(env)))
+
+
+def _f_and(args: tuple[Expr, ...]) -> Compiled:
     # Spreadsheets evaluate every argument (no short circuit): an unguarded error surfaces here too.
-    return all([_truth(evaluate(a, env)) for a in args])
+    parts = [compile_expr(a) for a in args]
+    return lambda env: all([_truth(p(env)) for p in parts])
 
 
-def _f_or(args: tuple[Expr, ...], env: Mapping) -> bool:
-    return any([_truth(evaluate(a, env)) for a in args])
+def _f_or(args: tuple[Expr, ...]) -> Compiled:
+    parts = [compile_expr(a) for a in args]
+    return lambda env: any([_truth(p(env)) for p in parts])
 
 
-def _f_not(args: tuple[Expr, ...], env: Mapping) -> bool:
-    return not _truth(evaluate(args[0], env))
+def _f_not(args: tuple[Expr, ...]) -> Compiled:
+    arg = compile_expr(args[0])
+    return lambda env: not _truth(arg(env))
 
 
-def _f_isnumber(args: tuple[Expr, ...], env: Mapping) -> bool:
-    v = evaluate(args[0], env)
-    return isinstance(v, Decimal)
+def _f_isnumber(args: tuple[Expr, ...]) -> Compiled:
+    arg = compile_expr(args[0])
+    return lambda env: isinstance(arg(env), Decimal)
 
 
-def _f_min(args: tuple[Expr, ...], env: Mapping) -> Decimal:
-    return min(_num(evaluate(a, env)) for a in args)
+def _f_min(args: tuple[Expr, ...]) -> Compiled:
+    parts = [compile_expr(a) for a in args]
+    return lambda env: min(_num(p(env)) for p in parts)
 
 
-def _f_max(args: tuple[Expr, ...], env: Mapping) -> Decimal:
-    return max(_num(evaluate(a, env)) for a in args)
+def _f_max(args: tuple[Expr, ...]) -> Compiled:
+    parts = [compile_expr(a) for a in args]
+    return lambda env: max(_num(p(env)) for p in parts)
 
 
-def _f_round(args: tuple[Expr, ...], env: Mapping) -> Decimal:
-    return round_half_up(_num(evaluate(args[0], env)), int(_num(evaluate(args[1], env))))
+def _f_round(args: tuple[Expr, ...]) -> Compiled:
+    value, digits = compile_expr(args[0]), compile_expr(args[1])
+    return lambda env: round_half_up(_num(value(env)), int(_num(digits(env))))
 
 
-def _f_sum(args: tuple[Expr, ...], env: Mapping) -> Decimal:
+def _f_sum(args: tuple[Expr, ...]) -> Compiled:
     (ref,) = args
     assert isinstance(ref, Ref)
-    values = env[ref.name]
-    total = Decimal(0)
-    for v in values:  # type: ignore[union-attr]
-        if isinstance(v, Decimal):
-            total = _CTX.add(total, v)
+    name = ref.name
+
+    def total(env: Env) -> Decimal:
+        out = Decimal(0)
+        for v in env[name]:  # type: ignore[union-attr]
+            if isinstance(v, Decimal):
+                out = _CTX.add(out, v)
+        return out
+
     return total
 
 
-def _f_sumif(args: tuple[Expr, ...], env: Mapping) -> Decimal:
+def _f_sumif(args: tuple[Expr, ...]) -> Compiled:
     crit, value, vals = args
     assert isinstance(crit, Ref) and isinstance(vals, Ref)
-    want = evaluate(value, env)
-    total = Decimal(0)
-    for c, v in zip(env[crit.name], env[vals.name], strict=True):  # type: ignore[call-overload]
-        if isinstance(v, Decimal) and c is not None and _compare("=", c, want):
-            total = _CTX.add(total, v)
+    want_of = compile_expr(value)
+
+    def total(env: Env) -> Decimal:
+        want = want_of(env)
+        out = Decimal(0)
+        for c, v in zip(env[crit.name], env[vals.name], strict=True):  # type: ignore[call-overload]
+            if isinstance(v, Decimal) and c is not None and _compare("=", c, want):
+                out = _CTX.add(out, v)
+        return out
+
     return total
 
 
-_FUNCS: dict[str, Callable[[tuple[Expr, ...], Mapping], Value]] = {
+_FUNCS: dict[str, Callable[[tuple[Expr, ...]], Compiled]] = {
     "AND": _f_and,
     "OR": _f_or,
     "NOT": _f_not,

@@ -23,6 +23,7 @@ Rules and interpretations (sources: official-rules.md §3, official-rules-source
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,25 +62,34 @@ SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, LEVEL1S = "scores", "applicable_weights", 
 # ------------------------------------------------------------------------------------------ the rules
 
 
+@functools.cache
 def execution_rate_expr() -> Expr:
     budget, executed = Ref(ADJUSTED), Ref(EXECUTED)
     return If(And(IsNumber(budget), IsNumber(executed)), If(budget.gt(0), executed / budget, ""), "")
 
 
+@functools.cache
 def execution_score_expr() -> Expr:
     rate, weight = Ref(RATE), Ref(EXEC_WEIGHT)
     return If(And(IsNumber(rate), IsNumber(weight)), Round(weight * Max(0, Min(rate, 1))), "")
 
 
+@functools.cache
 def not_applicable_expr() -> Expr:
     return Or(Ref(ACTUAL).isin(vocab.NOT_APPLICABLE), Ref(BAND).isin(vocab.NOT_APPLICABLE))
 
 
 def indicator_score_expr(rules: RuleSet = DEFAULT_RULES) -> Expr:
+    """The score of one indicator row (depends only on the 反向 variant of ``rules``)."""
+    return _indicator_score_expr(rules.reverse_variant)
+
+
+@functools.cache
+def _indicator_score_expr(reverse_variant: str) -> Expr:
     op, t, a, w, entered = Ref(OPERATOR), Ref(TARGET), Ref(ACTUAL), Ref(WEIGHT), Ref(ENTERED)
     a0 = Max(a, 0)
     positive = If(a0.ge(t), w, w * a0 / t)
-    if rules.reverse_variant == "R1":
+    if reverse_variant == "R1":
         reverse = If(a0.le(t), w, w * t / a0)
     else:
         reverse = If(a0.le(t), w, If(a0.ge(2 * t), 0, w * (1 - (a0 - t) / t)))
@@ -105,17 +115,20 @@ def indicator_score_expr(rules: RuleSet = DEFAULT_RULES) -> Expr:
     )
 
 
+@functools.cache
 def applicable_weight_expr() -> Expr:
     """The 分值 a row contributes to the rescaling base: its weight unless blank or not applicable."""
     w = Ref(WEIGHT)
     return If(IsNumber(w), If(not_applicable_expr(), 0, w), 0)
 
 
+@functools.cache
 def not_applicable_flag_expr() -> Expr:
     """1 for a weighted row marked not applicable, else 0."""
     return If(IsNumber(Ref(WEIGHT)), If(not_applicable_expr(), 1, 0), 0)
 
 
+@functools.cache
 def total_expr() -> Expr:
     exec_score, exec_weight = Ref(EXEC_SCORE), Ref(EXEC_WEIGHT)
     raw = exec_score + Sum(Ref(SCORES))
@@ -129,9 +142,14 @@ def total_expr() -> Expr:
 
 
 def grade_expr(rules: RuleSet = DEFAULT_RULES) -> Expr:
+    return _grade_expr(rules.grades)
+
+
+@functools.cache
+def _grade_expr(grades: tuple[tuple[Decimal, str], ...]) -> Expr:
     total = Ref(TOTAL)
-    expr: Expr | str = rules.grades[-1][1]
-    for bound, label in reversed(rules.grades[:-1]):
+    expr: Expr | str = grades[-1][1]
+    for bound, label in reversed(grades[:-1]):
         expr = If(total.ge(bound), label, expr)
     return If(IsNumber(total), expr, "")
 
