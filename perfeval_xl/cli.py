@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .display import counts_line
 from .files import OutputExists, check_output
 from .layout.fields import SUMMARY as SUMMARY_SHEET
 from .model import Finding, Level
@@ -71,11 +72,6 @@ def findings_table(findings: list[Finding], title: str = "") -> Table:
         place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
         table.add_row(f"[{_LEVEL_STYLE[f.level]}]{f.level.label}[/]", place, f.code, f.message)
     return table
-
-
-def _count_line(findings: list[Finding]) -> str:
-    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
-    return f"错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项"
 
 
 def _version(value: bool) -> None:
@@ -154,7 +150,7 @@ def validate(
     else:
         if outcome.findings:
             out.print(findings_table(outcome.findings, f"{book.name} 校验结果"))
-        out.print(f"{book.name}：{_count_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""))
+        out.print(f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""))
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -180,7 +176,7 @@ def score(
         out.print(f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}")
         out.print(f"[bold]总分 {_fmt(s.total)}，等级 {s.grade or '—'}[/]")
         if outcome.findings:
-            out.print(f"另有校验问题：{_count_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
+            out.print(f"另有校验问题：{counts_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 

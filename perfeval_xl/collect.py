@@ -39,7 +39,7 @@ from .layout import fields as F
 from .layout.spec import split_ref
 from .model import Budget, Evaluation, Finding, FundLine, Level, Num, ReportText
 from .rules.config import DEFAULT_RULES, RuleSet
-from .service import evaluate
+from .service import evaluate_read
 from .xlsx.read import BookData, WorkbookError, _grid, _read_indicators, _read_info, check_ours, read_workbook
 
 BOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -251,8 +251,7 @@ def _read(rules: RuleSet, message: tuple[Path, list[Path]]) -> list[Book | Unusa
         name = path.relative_to(base).as_posix()
         try:
             data = read_book(path)
-            outcome = evaluate(data.evaluation, rules)
-            outcome.findings = data.findings + outcome.findings
+            outcome = evaluate_read(data.evaluation, data.findings, rules)
         except WorkbookError as exc:
             out.append(Unusable(name, str(exc)))
             continue

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
-from .model import Indicator, Num
+from .model import Finding, Indicator, Level, Num
 from .rules import vocab
 
 
@@ -41,3 +42,9 @@ def actual_text(ind: Indicator) -> str:
         if band:
             return band
     return _value(ind.actual, ind.unit)
+
+
+def counts_line(findings: Sequence[Finding]) -> str:
+    """错误 N 项，警告 M 项，提示 K 项 — the same words on screen, in the workbook and in message boxes."""
+    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
+    return f"错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项"

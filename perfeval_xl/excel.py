@@ -51,6 +51,7 @@ from typing import Any
 import xlwings as xw
 
 from . import __version__
+from .display import counts_line
 from .layout import fields as F
 from .layout.spec import SheetSpec, col_index, col_letter, split_ref
 from .layout.styles import INPUT_FILL, MARK_FILLS, STYLES
@@ -59,7 +60,7 @@ from .layout.template import findings_sheet
 from .model import Budget, Finding, FundLine, Indicator, Level
 from .rules import scoring
 from .rules.config import DEFAULT_RULES, PRESETS, RuleSet
-from .service import Outcome, evaluate
+from .service import Outcome, evaluate_read
 from .xlsx.read import (
     INDICATOR_COLS,
     INFO_COLS,
@@ -195,13 +196,6 @@ def _sheet_names(book: xw.Book) -> list[str]:
     return [s.name for s in book.sheets]
 
 
-def _outcome(ev: Any, read_findings: list[Finding], rules: RuleSet = DEFAULT_RULES) -> Outcome:
-    """service.evaluate, with the findings made while reading first (as service.evaluate_book)."""
-    outcome = evaluate(ev, rules)
-    outcome.findings = read_findings + outcome.findings
-    return outcome
-
-
 def evaluate_open_book(book: xw.Book, rules: RuleSet = DEFAULT_RULES) -> Outcome:
     """Read 基本信息 and 绩效指标 (one read each), refuse a workbook that is not ours, score and check it."""
     check_sheets(_sheet_names(book), book.name)
@@ -210,7 +204,7 @@ def evaluate_open_book(book: xw.Book, rules: RuleSet = DEFAULT_RULES) -> Outcome
     grid = _read(ws, F.INDICATOR_HEADER_ROW, max(F.INDICATOR_LAST_ROW, _last_row(ws)), INDICATOR_COLS)
     check_header(grid[0], book.name)
     ev, findings = evaluation_from_grids(info, grid[F.INDICATOR_FIRST_ROW - F.INDICATOR_HEADER_ROW :])
-    return _outcome(ev, findings, rules)
+    return evaluate_read(ev, findings, rules)
 
 
 def _listed_marks(book: xw.Book) -> tuple[set[tuple[str, str]], int]:
@@ -343,12 +337,6 @@ def _write_findings(book: xw.Book, findings: Sequence[Finding], old_last: int) -
     if findings:
         fills = [["#" + MARK_FILLS[f.level.value]] for f in ordered_findings(findings)]
         ws.range((FINDINGS_FIRST_ROW, 2), (FINDINGS_FIRST_ROW + len(fills) - 1, 2)).set_colors(fills)
-
-
-def counts_line(findings: Sequence[Finding]) -> str:
-    """错误 N 项，警告 M 项，提示 K 项 (the command line's wording)."""
-    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
-    return f"错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项"
 
 
 def _fmt(value: Decimal | None) -> str:

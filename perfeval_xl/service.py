@@ -56,11 +56,19 @@ def evaluate(ev: Evaluation, rules: RuleSet = DEFAULT_RULES, *, use_rows: bool =
     return Outcome(ev, score(ev, rules), locate(check(ev, rules), ev, use_rows=use_rows))
 
 
+def evaluate_read(
+    ev: Evaluation, read_findings: Sequence[Finding], rules: RuleSet = DEFAULT_RULES
+) -> Outcome:
+    """Evaluate a model read from a workbook; the problems found while reading come first."""
+    outcome = evaluate(ev, rules)
+    outcome.findings = [*read_findings, *outcome.findings]
+    return outcome
+
+
 def evaluate_book(path: Path, rules: RuleSet = DEFAULT_RULES) -> Outcome:
     """Read a workbook and evaluate it. Raises xlsx.read.WorkbookError for an unusable file."""
     data = read_workbook(path)
-    outcome = evaluate(data.evaluation, rules)
-    outcome.findings = data.findings + outcome.findings
+    outcome = evaluate_read(data.evaluation, data.findings, rules)
     outcome.path = Path(path)
     return outcome
 

@@ -759,7 +759,7 @@ def test_an_unexpected_error_is_logged_not_shown(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise ZeroDivisionError("内部错误")
 
-    monkeypatch.setattr(excel, "_outcome", boom)
+    monkeypatch.setattr(excel, "evaluate_read", boom)
     book = book_of(filled(template, tmp_path, valid_evaluation()))
     excel.validate_book(book)
     acts = actions(book)

@@ -16,6 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from ..display import counts_line
 from ..files import atomic_path
 from ..layout import fields as F
 from ..layout.styles import INPUT_FILL, MARK_FILLS
@@ -71,10 +72,8 @@ def ordered_findings(findings: Sequence[Finding]) -> list[Finding]:
 
 def findings_summary(findings: Sequence[Finding], when: dt.datetime) -> str:
     """The line above the 校验结果 table (cell A2)."""
-    counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
-    return (
-        f"校验时间 {when:%Y-%m-%d %H:%M}：错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项，提示 {counts[Level.INFO]} 项。"
-        + ("点击“单元格”列可跳转到对应位置；修改后请重新校验。" if findings else "未发现问题。")
+    return f"校验时间 {when:%Y-%m-%d %H:%M}：{counts_line(findings)}。" + (
+        "点击“单元格”列可跳转到对应位置；修改后请重新校验。" if findings else "未发现问题。"
     )
 
 
