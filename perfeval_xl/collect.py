@@ -36,11 +36,17 @@ from python_calamine import CalamineWorkbook
 from .batch import WorkerError, default_jobs, make_pool
 from .files import atomic_path
 from .layout import fields as F
-from .layout.spec import split_ref
-from .model import Budget, Evaluation, Finding, FundLine, Level, Num, ReportText
+from .model import Finding, Level, Num
 from .rules.config import DEFAULT_RULES, RuleSet
 from .service import evaluate_read
-from .xlsx.read import BookData, WorkbookError, _grid, _read_indicators, _read_info, check_ours, read_workbook
+from .xlsx.read import (
+    BookData,
+    WorkbookError,
+    check_header,
+    check_sheets,
+    evaluation_from_grids,
+    read_workbook,
+)
 
 BOOK_SUFFIXES = (".xlsx", ".xlsm")
 FOREIGN_SUFFIXES = (".xls", ".et", ".ods", ".xlsb")
@@ -153,23 +159,20 @@ def _read_with_calamine(path: Path) -> BookData | None:
     book = CalamineWorkbook.from_path(str(path))
     try:
         names = book.sheet_names
-        sheets = {
-            n: _Sheet(book.get_sheet_by_name(n).to_python(skip_empty_area=False))
-            for n in (F.INFO, F.INDICATORS)
-            if n in names
-        }
+        check_sheets(names, path.name)
+        info = _rows(book.get_sheet_by_name(F.INFO).to_python(skip_empty_area=False))
+        grid = _rows(book.get_sheet_by_name(F.INDICATORS).to_python(skip_empty_area=False))
     finally:
         book.close()
-    wb = _Book(names, sheets)
-    check_ours(wb, path.name)  # type: ignore[arg-type]
-    ev = Evaluation(budget=Budget(), text=ReportText())
-    for key in ("total", "appropriation", "carried_over", "other_funds"):
-        setattr(ev.budget, key, FundLine())
-    max_row = max(split_ref(f.cell)[1] for f in F.FIELDS)
-    _read_info(_grid(sheets[F.INFO], max_row, 5), ev)
-    findings: list[Finding] = []
-    ev.indicators = _read_indicators(sheets[F.INDICATORS], findings)
+    header = grid[F.INDICATOR_HEADER_ROW - 1] if len(grid) >= F.INDICATOR_HEADER_ROW else ()
+    check_header(header, path.name)
+    ev, findings = evaluation_from_grids(info, grid[F.INDICATOR_FIRST_ROW - 1 :])
     return BookData(path, ev, findings)
+
+
+def _rows(rows: list[list[object]]) -> list[tuple[object, ...]]:
+    """calamine's rows (from A1, skip_empty_area off) with its values as openpyxl gives them."""
+    return [tuple(_value(v) for v in row) for row in rows]
 
 
 def _inputs_are_values(path: Path) -> bool:
@@ -205,32 +208,6 @@ def _value(v: object) -> object:
     if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
         return dt.datetime(v.year, v.month, v.day)
     return v
-
-
-class _Sheet:
-    """Enough of an openpyxl read-only worksheet for xlsx.read: ``iter_rows(values_only=True)``."""
-
-    def __init__(self, rows: list[list[object]]) -> None:
-        self.rows = rows
-
-    def iter_rows(
-        self,
-        min_row: int = 1,
-        max_row: int | None = None,
-        max_col: int | None = None,
-        values_only: bool = True,
-    ) -> Iterator[tuple[object, ...]]:
-        end = len(self.rows) if max_row is None else min(max_row, len(self.rows))
-        for r in range(min_row - 1, end):
-            yield tuple(_value(v) for v in self.rows[r][:max_col])
-
-
-class _Book:
-    def __init__(self, names: list[str], sheets: dict[str, _Sheet]) -> None:
-        self.sheetnames, self.sheets = names, sheets
-
-    def __getitem__(self, name: str) -> _Sheet:
-        return self.sheets[name]
 
 
 # ------------------------------------------------------------------------------------------ worker
