@@ -53,7 +53,8 @@ def locate(findings: Sequence[Finding], ev: Evaluation, *, use_rows: bool = True
 
 def evaluate(ev: Evaluation, rules: RuleSet = DEFAULT_RULES, *, use_rows: bool = True) -> Outcome:
     """Score and check a model (findings located on the template's cells)."""
-    return Outcome(ev, score(ev, rules), locate(check(ev, rules), ev, use_rows=use_rows))
+    scores = score(ev, rules)
+    return Outcome(ev, scores, locate(check(ev, rules, scores), ev, use_rows=use_rows))
 
 
 def evaluate_read(

@@ -93,3 +93,24 @@ def test_sum_and_sumif_ignore_text_and_blanks() -> None:
     assert evaluate(Sum(Ref("v")), env) == D("3.5")
     assert evaluate(SumIf(Ref("k"), "a", Ref("v")), env) == D("3.5")
     assert evaluate(SumIf(Ref("k"), "b", Ref("v")), env) == D(0)
+
+
+_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+
+@pytest.mark.parametrize("value", [None, "", "abc", "ABC", "abd", "Ab", D(0), D(5), True, False])
+@pytest.mark.parametrize("op", _OPS)
+def test_comparison_with_a_text_constant_matches_the_general_path(op: str, value: object) -> None:
+    # A text constant is case-folded once when compiled; the result must equal comparing with the same
+    # text held in a cell (the general path), for blanks, numbers, booleans and text alike.
+    folded = evaluate(getattr(x, op)("aBc"), {"x": value})
+    general = evaluate(getattr(x, op)(y), {"x": value, "y": "aBc"})
+    assert folded is general
+
+
+def test_comparison_with_a_text_constant_orders_like_a_spreadsheet() -> None:
+    assert evaluate(x.lt("abc"), {"x": D(5)}) is True  # every number sorts before every text
+    assert evaluate(x.eq("ABC"), {"x": "abc"}) is True
+    assert evaluate(x.lt("abd"), {"x": "ABC"}) is True
+    assert evaluate(x.eq(""), {"x": None}) is True
+    assert evaluate(x.ne("abc"), {"x": None}) is True

@@ -73,6 +73,12 @@ class Context:
     rules: RuleSet
     #: (index in ev.indicators, position among non-blank rows from 1, the row)
     rows: tuple[tuple[int, int, Indicator], ...]
+    #: the rule's score of each row of ev.indicators (scoring.score's), computed once for all checks
+    scores: tuple[Decimal | None, ...] = ()
+
+    def rule_score(self, i: int) -> Decimal | None:
+        """scoring.indicator_score of ev.indicators[i]."""
+        return self.scores[i]
 
 
 CheckFn = Callable[[Context], Iterable[Hit]]
@@ -99,15 +105,22 @@ def rule(code: str, level: Level, title_zh: str, description_zh: str) -> Callabl
     return register
 
 
-def check(ev: Evaluation, rules: RuleSet = DEFAULT_RULES) -> list[Finding]:
-    """Every finding about ``ev`` under ``rules``, in catalog order (then field order within a check)."""
+def check(
+    ev: Evaluation, rules: RuleSet = DEFAULT_RULES, scores: scoring.Scores | None = None
+) -> list[Finding]:
+    """Every finding about ``ev`` under ``rules``, in catalog order (then field order within a check).
+
+    ``scores``: ``scoring.score(ev, rules)`` when the caller has it already (saves scoring twice).
+    """
+    if scores is None:
+        scores = scoring.score(ev, rules)
     rows = tuple(
         (i, k, ind)
         for k, (i, ind) in enumerate(
             ((i, ind) for i, ind in enumerate(ev.indicators) if not vocab.is_blank(ind)), start=1
         )
     )
-    ctx = Context(ev, rules, rows)
+    ctx = Context(ev, rules, rows, tuple(item.score for item in scores.indicators))
     return [
         Finding(code=info.code, level=hit.level or info.level, message=hit.message, field=hit.field)
         for info, fn in _registry
@@ -1036,7 +1049,7 @@ def deviation_note_missing(ctx: Context) -> Iterator[Hit]:
     official-rules-sources.md §3.7, the vendor blocks saving). The score is scoring.indicator_score.
     """
     for i, k, ind in ctx.rows:
-        s, w = scoring.indicator_score(ind, ctx.rules), as_number(ind.weight)
+        s, w = ctx.rule_score(i), as_number(ind.weight)
         if s is None or w is None or s >= w or ind.deviation_note.strip():
             continue
         yield Hit(
@@ -1084,7 +1097,7 @@ def score_mismatch(ctx: Context) -> Iterator[Hit]:
         entered = as_number(ind.score)
         if entered is None or not _quantitative(ind):
             continue
-        computed = scoring.indicator_score(ind, ctx.rules)
+        computed = ctx.rule_score(i)
         if computed is not None and abs(entered - computed) > ctx.rules.tolerance:
             yield Hit(
                 _path(i, "score"),

@@ -12,6 +12,7 @@ Only what the rules need is here; anything else raises.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -217,13 +218,23 @@ def _num(v: Value) -> Decimal:
 
 
 def _truth(v: Value) -> bool:
-    if isinstance(v, bool):
+    if v.__class__ is bool:
         return v
     if v is None:
         return False
     if isinstance(v, Decimal):
         return not v.is_zero()
     raise FormulaError(f"text {v!r} used as a condition")
+
+
+_CMP_OPS: dict[str, Callable[[object, object], bool]] = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def _compare(op: str, a: Value, b: Value) -> bool:
@@ -243,14 +254,31 @@ def _compare(op: str, a: Value, b: Value) -> bool:
     else:
         # Excel and LibreOffice order every number before every text.
         x, y = (Decimal(0), Decimal(1)) if isinstance(a, Decimal) else (Decimal(1), Decimal(0))  # type: ignore[assignment]
-    return {
-        "=": x == y,
-        "<>": x != y,
-        "<": x < y,
-        "<=": x <= y,
-        ">": x > y,
-        ">=": x >= y,
-    }[op]
+    return _CMP_OPS[op](x, y)
+
+
+def _compile_cmp(op: str, left_expr: Expr, right_expr: Expr) -> Compiled:
+    fn = _CMP_OPS[op]
+    left, right = compile_expr(left_expr), compile_expr(right_expr)
+    if isinstance(right_expr, Const) and isinstance(right_expr.value, str):
+        # The rules compare a cell with a text constant (指标性质, 档次) most of the time: fold it once.
+        folded = right_expr.value.casefold()
+
+        def compare_text(env: Env) -> bool:
+            a = left(env)
+            if a.__class__ is str:
+                return fn(a.casefold(), folded)
+            return _compare(op, a, right_expr.value)  # type: ignore[arg-type]
+
+        return compare_text
+
+    def compare(env: Env) -> bool:
+        a, b = left(env), right(env)
+        if a.__class__ is Decimal and b.__class__ is Decimal:  # the common case, no coercion
+            return fn(a, b)
+        return _compare(op, a, b)
+
+    return compare
 
 
 Env = Mapping[str, Value | Sequence[Value]]
@@ -274,8 +302,7 @@ def compile_expr(expr: Expr) -> Compiled:
     if isinstance(expr, BinOp):
         return _compile_binop(expr.op, compile_expr(expr.left), compile_expr(expr.right))
     if isinstance(expr, Cmp):
-        op, left, right = expr.op, compile_expr(expr.left), compile_expr(expr.right)
-        return lambda env: _compare(op, left(env), right(env))
+        return _compile_cmp(expr.op, expr.left, expr.right)
     if isinstance(expr, If):
         cond, then, orelse = compile_expr(expr.cond), compile_expr(expr.then), compile_expr(expr.orelse)
         return lambda env: then(env) if _truth(cond(env)) else orelse(env)

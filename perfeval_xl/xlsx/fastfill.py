@@ -29,6 +29,7 @@ How the template is compiled (once per process):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import tempfile
@@ -342,18 +343,29 @@ class _SpecSheet:
         return xml.encode(), spec.print_setup.area
 
 
+@functools.lru_cache(maxsize=4096)
+def _position(ref: str) -> tuple[int, int]:
+    """``B12`` → (12, 2): the same few hundred addresses recur in every unit's sheets."""
+    col, row = split_ref(ref)
+    return row, col_index(col)
+
+
+@functools.lru_cache(maxsize=1024)
+def _blank_cells(rng: str, style: int) -> tuple[tuple[int, int, str], ...]:
+    """(row, column, XML) of every blank styled cell of ``rng``."""
+    return tuple((*_position(ref), cell_xml(ref, style, None)) for ref in cells_in(rng))
+
+
 def _render_spec(spec: SheetSpec, style_id: Any) -> tuple[str, str, str, str]:
     """sheetData, mergeCells, hyperlinks and dimension of a SheetSpec (as the two renderers lay it out)."""
     grid: dict[int, dict[int, str]] = defaultdict(dict)
     for rng, style in spec.styled_ranges.items():
-        sid = style_id(style)
-        for ref in cells_in(rng):
-            col, row = split_ref(ref)
-            grid[row][col_index(col)] = cell_xml(ref, sid, None)
+        for row, col, xml in _blank_cells(rng, style_id(style)):
+            grid[row][col] = xml
     links = []
     for ref, cell in spec.cells.items():
-        col, row = split_ref(ref)
-        grid[row][col_index(col)] = cell_xml(ref, style_id(cell.style), cell.value, cell.formula)
+        row, col = _position(ref)
+        grid[row][col] = cell_xml(ref, style_id(cell.style), cell.value, cell.formula)
         if cell.link:
             display = str(cell.value or "")
             links.append(
