@@ -967,12 +967,16 @@ def fill_csv(
     run = _Run(data, summary, report, progress)
     pool: WorkerPool | None = None
     try:
+        # Workers start (imports, template compile: about a second) while this process scans the CSV.
+        pool = make_pool(jobs, _fill_init, (rules, outdir, force, data), _fill_handle, _fill_close)
         plan = plan_csv(data, max(1, jobs))
         run.total = plan.units
         slices = plan.slices()
         first = next(slices, None)
-        if first is not None:
-            pool = make_pool(jobs, _fill_init, (rules, outdir, force, data), _fill_handle, _fill_close)
+        if first is None:
+            pool.close(terminate=True)  # nothing to do: do not wait for the workers to finish starting
+            pool = None
+        else:
             run.loop(pool, _chain(first, slices))
     except KeyboardInterrupt:
         summary.interrupted = True
