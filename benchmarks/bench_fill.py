@@ -15,12 +15,15 @@ What is measured, in one run on one machine:
   compression level). Ratios are our time over the floor.
 - collect (``collect.collect``) over the N workbooks, 1 worker and all workers.
 - peak memory (RSS) of fill at N and 10 N, each in a fresh process: the parent's and the largest worker's.
+- the machine's own ceiling for scaling: the same pure-CPU task (Python arithmetic and zlib) run in 1 and
+  in all worker processes, so the fill's speed-up can be read against what this machine gives at all.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -151,6 +155,29 @@ def breakdown(csv_path: Path, work: Path, sample: int) -> dict[str, float]:
     }
 
 
+def _cpu_task(_: int) -> int:
+    data = bytes(range(256)) * 800
+    total = 0
+    for i in range(1_500_000):
+        total += i * i
+    for _ in range(20):
+        total += len(zlib.compress(data, 6))
+    return total
+
+
+def cpu_ceiling(jobs: int, tasks: int = 8) -> float:
+    """Speed-up of ``tasks`` pure-CPU tasks on ``jobs`` processes over 1 (pool start-up excluded)."""
+    ctx = multiprocessing.get_context("spawn")
+    walls = []
+    for procs in (1, jobs):
+        with ctx.Pool(procs) as pool:
+            pool.map(_cpu_task, range(procs))  # started and warm
+            t = time.perf_counter()
+            pool.map(_cpu_task, range(tasks), chunksize=1)
+            walls.append(time.perf_counter() - t)
+    return walls[0] / walls[1]
+
+
 def rss_child(units: int, jobs: int) -> dict[str, float]:
     """Peak RSS of a fill of ``units`` units in a fresh process (parent and largest worker, MB)."""
     code = (
@@ -199,6 +226,7 @@ def main() -> None:
         collect(work / "out1", work / "汇总n.xlsx", jobs=jobs)
         collect_multi = time.perf_counter() - t
         assert c1.books == n
+        ceiling = cpu_ceiling(jobs)
         memory = {}
         if not args.no_memory:
             small, large = (20, 200) if args.quick else (n, 10 * n)
@@ -217,6 +245,9 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| 1 worker | {single:.1f} s | {n / single:.0f} |")
     print(f"| {jobs} workers | {multi:.1f} s | {n / multi:.0f} (×{single / multi:.2f}) |")
+    print(
+        f"(this machine's ceiling: a pure-CPU task runs ×{ceiling:.2f} faster on {jobs} processes than on 1)"
+    )
     print()
     print(f"Per workbook (this process, mean of {b['sample']}; workbook {b['bytes'] / 1024:.0f} KB):")
     print("| step | time |")
