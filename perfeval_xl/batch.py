@@ -63,7 +63,7 @@ from . import __version__
 from .csvin import CODE, COLUMNS, NAME, SUBJECT, CsvUnit, normalize_header, read_csv
 from .files import atomic_path
 from .layout import fields as F
-from .model import Evaluation, Finding, Kind, Level
+from .model import Evaluation, Finding, Kind, Level, LevelCounts
 from .rules.config import DEFAULT_RULES, RuleSet
 from .rules.numbers import normalize_width
 from .service import evaluate, locate
@@ -167,7 +167,7 @@ class Status:
 
 
 @dataclass
-class UnitResult:
+class UnitResult(LevelCounts):
     """What happened to one 评价对象."""
 
     unit_code: str = ""
@@ -181,13 +181,8 @@ class UnitResult:
     grade: str = ""
     issues: list[Issue] = field(default_factory=list)
 
-    @property
-    def errors(self) -> int:
-        return sum(1 for i in self.issues if i.level is Level.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for i in self.issues if i.level is Level.WARNING)
+    def leveled(self) -> list[Issue]:
+        return self.issues
 
     @property
     def key(self) -> str:

@@ -36,7 +36,7 @@ from python_calamine import CalamineWorkbook
 from .batch import WorkerError, default_jobs, make_pool
 from .files import atomic_path
 from .layout import fields as F
-from .model import Finding, Level, Num
+from .model import Finding, Level, LevelCounts, Num
 from .rules.config import DEFAULT_RULES, RuleSet
 from .service import evaluate_read
 from .xlsx.read import (
@@ -56,7 +56,7 @@ BANDS = ((90, "90–100"), (80, "80–89.99"), (70, "70–79.99"), (60, "60–69
 
 
 @dataclass
-class Book:
+class Book(LevelCounts):
     """One returned workbook, read and scored."""
 
     file: str  # relative to the collected folder
@@ -72,13 +72,8 @@ class Book:
     grade: str = ""
     findings: list[Finding] = field(default_factory=list)
 
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.level is Level.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.level is Level.WARNING)
+    def leveled(self) -> list[Finding]:
+        return self.findings
 
 
 @dataclass

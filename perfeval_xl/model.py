@@ -7,9 +7,11 @@ Money is in 万元 throughout, as on the official tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 #: A numeric input: a number, the raw text that is not one, or blank.
 Num = Decimal | str | None
@@ -165,3 +167,18 @@ class Finding:
             "level": self.level.value,
             "message": self.message,
         }
+
+
+class LevelCounts:
+    """``errors`` and ``warnings``: how many of the items ``leveled()`` gives are at each level."""
+
+    def leveled(self) -> Iterable[Any]:  # Finding, batch.Issue: anything with a ``level``
+        raise NotImplementedError
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for item in self.leveled() if item.level is Level.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for item in self.leveled() if item.level is Level.WARNING)

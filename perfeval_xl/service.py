@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .layout import fields as F
-from .model import Evaluation, Finding, Level
+from .model import Evaluation, Finding, LevelCounts
 from .rules.checks import check
 from .rules.config import DEFAULT_RULES, RuleSet
 from .rules.scoring import Scores, rate_for_display, score
@@ -17,7 +17,7 @@ from .xlsx.read import read_workbook
 
 
 @dataclass
-class Outcome:
+class Outcome(LevelCounts):
     """One evaluation with its scores and located findings."""
 
     evaluation: Evaluation
@@ -25,13 +25,8 @@ class Outcome:
     findings: list[Finding]
     path: Path | None = None
 
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.level is Level.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.level is Level.WARNING)
+    def leveled(self) -> list[Finding]:
+        return self.findings
 
 
 def locate(findings: Sequence[Finding], ev: Evaluation, *, use_rows: bool = True) -> list[Finding]:
