@@ -44,8 +44,15 @@ from lxml import etree
 from ..files import atomic_path
 from ..rules.config import DEFAULT_RULES, RuleSet
 
+
+def _macros_dir() -> Path:
+    """The VBA and ribbon sources: ``macros/`` of a checkout, or the copy a wheel carries (setup.py)."""
+    packaged = Path(__file__).resolve().parents[1] / "data" / "macros"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "macros"
+
+
 #: Where the VBA (.bas) and ribbon (customUI.xml) sources live.
-MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
+MACROS_DIR = _macros_dir()
 RIBBON_FILE = "customUI.xml"
 
 #: Python module and functions the ribbon calls (RunPython commands in macros/*.bas).
