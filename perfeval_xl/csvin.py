@@ -67,6 +67,11 @@ _DEPARTMENT_SUBJECTS = {"部门整体", "部门整体支出", "整体支出"}
 _HEADER_SCAN = 10  # records searched for the header
 _DELIMITERS = (",", "\t", ";")
 
+# One cell may be long (a whole report pasted into 偏差原因). Python's csv stops at 131 072 characters a
+# field and would reject the whole file, so the limit is lifted here, for the process (csv has no per-reader
+# setting); text over Excel's 32 767-character cell limit is cut when written, with a TEXT_TOO_LONG warning.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
 
 @dataclass(frozen=True)
 class Column:

@@ -391,6 +391,20 @@ def test_text_over_the_cell_limit_is_cut_and_reported(tmp_path: Path) -> None:
     assert len(read_workbook(out / "001_甲局.xlsx").evaluation.goal_expected) == 32_767
 
 
+@pytest.mark.parametrize("jobs", [0, 1])
+def test_a_cell_over_the_csv_modules_field_limit_does_not_reject_the_file(tmp_path: Path, jobs: int) -> None:
+    # Python's csv stops at 131 072 characters per field by default; one pasted report must not cost
+    # the whole file (the planner in this process and csvin in the worker both read it).
+    rows = [HEADER, *unit_rows("001", "甲局"), *unit_rows("002", "乙局")]
+    rows[1][7] = "长" * 200_000
+    out = tmp_path / "out"
+    summary = fill_csv(write_csv(tmp_path / "huge.csv", rows), out, jobs=jobs)
+    assert summary.written == 2 and not summary.file_issues
+    hit = next(r for r in report(out) if r["代码"] == "TEXT_TOO_LONG")
+    assert hit["CSV行"] == "2" and hit["CSV列"] == "预期目标"
+    assert len(read_workbook(out / "001_甲局.xlsx").evaluation.goal_expected) == 32_767
+
+
 # ------------------------------------------------------------------------------------------ processes
 
 
