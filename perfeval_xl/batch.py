@@ -85,7 +85,6 @@ _RESERVED = {
     *(f"COM{i}" for i in range(1, 10)),
     *(f"LPT{i}" for i in range(1, 10)),
 }
-_LINE = re.compile(r"第(\d+)行")
 _CELL_LABEL = re.compile(r"^第(\d+)行(?: (.*))?$")
 _HEADER_SCAN = 10
 _DELIMITERS = (",", "\t", ";")
@@ -439,45 +438,6 @@ def _scan(plan: CsvPlan, encoding: str) -> bool:
 # ------------------------------------------------------------------------------------------ worker
 
 
-class _Lines:
-    """Slice line numbers → file line numbers."""
-
-    def __init__(self, piece: Slice) -> None:
-        self.header_lines, self.offset = piece.header_lines, piece.offset
-
-    def line(self, n: int) -> int:
-        return n + self.offset if n > self.header_lines else n
-
-    def text(self, s: str) -> str:
-        if not self.offset or "行" not in s:
-            return s
-        return _LINE.sub(lambda m: f"第{self.line(int(m[1]))}行", s)
-
-    def finding(self, f: Finding) -> Finding:
-        if not self.offset:
-            return f
-        return replace(f, message=self.text(f.message), cell=self.text(f.cell))
-
-    def unit(self, unit: CsvUnit) -> CsvUnit:
-        if not self.offset:
-            return unit
-        locate = unit.locate
-
-        def shifted(path: str) -> tuple[int, str]:
-            line, column = locate(path)
-            return self.line(line), column
-
-        for ind in unit.evaluation.indicators:
-            if ind.row is not None:
-                ind.row = self.line(ind.row)
-        return CsvUnit(
-            unit.evaluation,
-            [self.line(n) for n in unit.rows],
-            shifted,
-            [self.finding(f) for f in unit.findings],
-        )
-
-
 @dataclass
 class _FillState:
     template: Any  # xlsx.fastfill.CompiledTemplate
@@ -531,12 +491,11 @@ def _parse(state: _FillState, piece: Slice) -> dict[str, Any]:
     else:
         path = state.tmp / state.csv_path.name
         path.write_text(piece.text, encoding="utf-8")
-        result = read_csv(path)
+        result = read_csv(path, line_offset=piece.offset)
         path.unlink()
-    lines = _Lines(piece)
-    state.pending = [lines.unit(u) for u in result.units]
+    state.pending = list(result.units)
     ours = {id(f) for u in result.units for f in u.findings}
-    rest = [lines.finding(f) for f in result.findings if id(f) not in ours]
+    rest = [f for f in result.findings if id(f) not in ours]
     skipped: dict[str, list[Issue]] = {label: [] for label in result.skipped}
     loose: list[Issue] = []
     for f in rest:

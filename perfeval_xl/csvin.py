@@ -238,10 +238,14 @@ def locate_findings(unit: CsvUnit, findings: Iterable[Finding], file_name: str) 
 # ------------------------------------------------------------------------------------------ reading
 
 
-def read_csv(path: Path | str) -> CsvResult:
-    """Read a budget-system CSV export. Never raises for a bad file: problems come back as findings."""
+def read_csv(path: Path | str, *, line_offset: int = 0) -> CsvResult:
+    """Read a budget-system CSV export. Never raises for a bad file: problems come back as findings.
+
+    ``line_offset`` is added to the line of every data record: for a slice of a larger file (its header
+    records, then some of its data records) read on its own, so lines are the larger file's (batch.py).
+    """
     path = Path(path)
-    reader = _Reader(path.name)
+    reader = _Reader(path.name, line_offset)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -268,8 +272,9 @@ class _Group:
 
 
 class _Reader:
-    def __init__(self, file_name: str) -> None:
+    def __init__(self, file_name: str, line_offset: int = 0) -> None:
         self.file = file_name
+        self.line_offset = line_offset  # added to data records' lines (read_csv)
         self.findings: list[Finding] = []
         self.encoding = ""
         self.delimiter = ""
@@ -441,7 +446,7 @@ class _Reader:
         for index, record in enumerate(table.to_numpy(dtype=object).tolist()):
             if index <= header_index:
                 continue
-            line = index + 1
+            line = index + 1 + self.line_offset
             cells = {name: _clean(record[pos]) for name, pos in self.positions.items()}
             extra = [i for i in range(self.header_width, len(record)) if record[i].strip()]
             unnamed = self.warn_unnamed(unnamed, record, line)
