@@ -192,3 +192,15 @@ def test_fill_and_collect_with_reports(tmp_path: Path) -> None:
     assert "已是最新 2 份" in result.output  # reports newer than their workbooks are kept
     assert reports[0].stat().st_mtime_ns == stamp
     assert not (out / "broken_自评报告.docx").exists()
+
+
+@pytest.mark.parametrize("command", [[], ["fill"], ["validate"], ["collect"]])
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_is_in_chinese(command: list[str], flag: str) -> None:
+    result = runner.invoke(app, [*command, flag], terminal_width=120)
+    assert result.exit_code == 0
+    assert "显示本帮助并退出。" in result.output
+    assert "Show this message" not in result.output
+    assert "选项" in result.output and "Options" not in result.output
+    if command:
+        assert "[必填]" in result.output and "[required]" not in result.output
