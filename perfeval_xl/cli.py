@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import typer.rich_utils
 from rich.console import Console
 from rich.table import Table
-from typer.core import TyperCommand, TyperGroup
 
-from . import __version__
+from . import __version__, cli_text
 from .display import counts_line
 from .files import OutputExists, check_output
 from .layout.fields import SUMMARY as SUMMARY_SHEET
@@ -28,38 +27,11 @@ from .xlsx.read import WorkbookError
 if TYPE_CHECKING:
     from .batch import Issue
 
-# Help in Chinese throughout: typer's panel titles and markers are its documented module constants; the
-# help option's own line is set on the option the command creates (-h works as well as --help).
-typer.rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
-typer.rich_utils.OPTIONS_PANEL_TITLE = "选项"
-typer.rich_utils.COMMANDS_PANEL_TITLE = "命令"
-typer.rich_utils.ERRORS_PANEL_TITLE = "错误"
-typer.rich_utils.REQUIRED_LONG_STRING = "[必填]"
-typer.rich_utils.DEFAULT_STRING = "[默认：{}]"
-typer.rich_utils.RICH_HELP = "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"
-typer.rich_utils.ABORTED_TEXT = "已中止。"
-HELP_TEXT = "显示本帮助并退出。"
-
-
-class _ChineseHelp:
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)  # type: ignore[misc]
-        if option is not None:
-            option.help = HELP_TEXT
-        return option
-
-
-class _Command(_ChineseHelp, TyperCommand):
-    pass
-
-
-class _Group(_ChineseHelp, TyperGroup):
-    pass
-
+cli_text.install()
 
 app = typer.Typer(
     name="perfeval-xl",
-    cls=_Group,
+    cls=cli_text.Group,
     help="预算绩效自评工具：生成模板、校验与评分、生成自评表、按 CSV 批量生成工作簿。",
     no_args_is_help=True,
     add_completion=False,
@@ -122,7 +94,7 @@ def main(
     """预算绩效自评工具。"""
 
 
-@app.command(cls=_Command)
+@app.command(cls=cli_text.Command)
 def template(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="输出文件（默认：预算绩效自评模板.xlsx）。")
@@ -156,7 +128,7 @@ def template(
     out.print(f"已生成模板：{target}")
 
 
-@app.command(cls=_Command)
+@app.command(cls=cli_text.Command)
 def validate(
     book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出校验结果。")] = False,
@@ -187,7 +159,7 @@ def validate(
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
-@app.command(cls=_Command)
+@app.command(cls=cli_text.Command)
 def score(
     book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出评分结果。")] = False,
@@ -217,7 +189,7 @@ def _fmt(value: object) -> str:
     return "—" if value is None else f"{value:.2f}" if not isinstance(value, str) else value
 
 
-@app.command(cls=_Command)
+@app.command(cls=cli_text.Command)
 def summary(
     book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
     output: Annotated[
@@ -253,7 +225,7 @@ def _report_path(book: Path, suffix: str) -> Path:
     return book.with_name(f"{book.stem}_{suffix}")
 
 
-@app.command(cls=_Command)
+@app.command(cls=cli_text.Command)
 def report(
     book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
     output: Annotated[
@@ -291,7 +263,7 @@ def report(
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
-@app.command(cls=_Command)
+@app.command(cls=cli_text.Command)
 def pdf(
     book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
     output: Annotated[
@@ -345,7 +317,7 @@ EXIT_INTERRUPTED = 130
 _SHOWN_PROBLEMS = 20
 
 
-@app.command(cls=_Command)
+@app.command(cls=cli_text.Command)
 def fill(
     data: Annotated[Path, typer.Argument(help="预算系统导出的 CSV（UTF-8 或 GBK/GB18030），每行一个指标。")],
     outdir: Annotated[Path, typer.Option("-o", "--output", help="输出目录：每个单位/项目一个工作簿。")],
@@ -424,7 +396,7 @@ def _issues_table(title: str, rows: list[tuple[str, Issue]]) -> Table:
     return table
 
 
-@app.command(cls=_Command)
+@app.command(cls=cli_text.Command)
 def collect(
     folder: Annotated[Path, typer.Argument(help="交回的自评工作簿所在目录（含子目录）。")],
     output: Annotated[Path, typer.Option("-o", "--output", help="汇总工作簿（默认：汇总.xlsx）。")] = Path(

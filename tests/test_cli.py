@@ -204,3 +204,29 @@ def test_help_is_in_chinese(command: list[str], flag: str) -> None:
     assert "选项" in result.output and "Options" not in result.output
     if command:
         assert "[必填]" in result.output and "[required]" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["score"], "缺少参数 'book'。"),
+        (["fill", "x.csv"], "缺少选项 '-o' / '--output'。"),
+        (["validate", "--jsn", "x.xlsx"], "没有选项 --jsn（可能是：--json）。"),
+        (["valdate", "x.xlsx"], "没有命令“valdate”，是否想用“validate”？"),
+        (["validate", "a.xlsx", "b.xlsx"], "多余的参数：b.xlsx。"),
+        (["fill", "x.csv", "-o", "d", "-j", "0"], "'-j' / '--jobs' 的值无效：应不小于 1"),
+        (["fill", "x.csv", "-o", "d", "-j", "abc"], "'-j' / '--jobs' 的值无效：应为整数"),
+    ],
+)
+def test_usage_errors_are_in_chinese_with_exit_status_2(args: list[str], expected: str) -> None:
+    result = runner.invoke(app, args, terminal_width=200)
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert "用法：perfeval-xl" in result.output and "Usage:" not in result.output
+
+
+def test_an_unknown_message_is_left_as_typer_wrote_it() -> None:
+    from perfeval_xl.cli_text import translate
+
+    assert translate("Something new from typer.") == "Something new from typer."
+    assert translate("Missing argument 'data'.") == "缺少参数 'data'。"

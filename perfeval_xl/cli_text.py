@@ -1,0 +1,96 @@
+"""typer's own words in Chinese: help panels, the help option, the usage line and command-line errors.
+
+typer (pinned in pyproject.toml) prints these in English. The panel titles and markers are its module
+constants in ``typer.rich_utils``; the help option and the usage line are set by the command classes the
+CLI uses (``Command``, ``Group``); usage errors are translated where typer prints them
+(``rich_utils.rich_format_error``). A message not known here is shown as typer wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import typer.rich_utils
+from typer.core import TyperCommand, TyperGroup
+
+HELP_TEXT = "显示本帮助并退出。"
+USAGE_PREFIX = "用法："
+_USAGE_PIECES = {"[OPTIONS]": "[选项]", "COMMAND [ARGS]...": "命令 [参数]..."}
+
+#: (pattern of typer's message, Chinese); the first match wins, then details are translated inside it.
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Missing argument (.+)\.", re.S), r"缺少参数 \1。"),
+    (re.compile(r"Missing option (.+)\.", re.S), r"缺少选项 \1。"),
+    (re.compile(r"No such option: (\S+) \(Possible options: (.+)\)", re.S), r"没有选项 \1（可能是：\2）。"),
+    (re.compile(r"No such option: (\S+)", re.S), r"没有选项 \1。"),
+    (re.compile(r"No such command '(.+?)'\. Did you mean '(.+?)'\?", re.S), r"没有命令“\1”，是否想用“\2”？"),
+    (re.compile(r"No such command '(.+?)'\.", re.S), r"没有命令“\1”。"),
+    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", re.S), r"多余的参数：\1。"),
+    (re.compile(r"Option (.+?) requires an argument\.", re.S), r"选项 \1 需要一个值。"),
+    (re.compile(r"Invalid value for (.+?): (.+)", re.S), r"\1 的值无效：\2"),
+)
+_DETAILS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Input should be greater than or equal to (\S+)"), r"应不小于 \1"),
+    (re.compile(r"Input should be less than or equal to (\S+)"), r"应不大于 \1"),
+    (re.compile(r"Input should be a valid integer.*", re.S), "应为整数"),
+    (re.compile(r"Path '(.+?)' does not exist\."), r"路径 \1 不存在。"),
+    (re.compile(r"'(.+?)' is not one of (.+)\."), r"“\1”不是可选值之一：\2。"),
+)
+
+
+def translate(message: str) -> str:
+    """typer's English usage-error message in Chinese, or unchanged when it is not one we know."""
+    text = message.strip()
+    for pattern, chinese in _MESSAGES:
+        m = pattern.fullmatch(text)
+        if m:
+            text = m.expand(chinese)
+            break
+    else:
+        return message
+    for pattern, chinese in _DETAILS:
+        text = pattern.sub(chinese, text)
+    return text
+
+
+class _Chinese:
+    """The help option's line and the usage prefix in Chinese (mixed into typer's command classes)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        pieces = [_USAGE_PIECES.get(p, p) for p in self.collect_usage_pieces(ctx)]  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
+
+
+class Command(_Chinese, TyperCommand):
+    pass
+
+
+class Group(_Chinese, TyperGroup):
+    pass
+
+
+def _print_error(error: Any, _print: Any = typer.rich_utils.rich_format_error) -> None:
+    text = translate(error.format_message())
+    error.format_message = lambda: text  # this one exception, as typer is about to print it
+    _print(error)
+
+
+def install() -> None:
+    """Set typer's printed words to Chinese (idempotent)."""
+    r = typer.rich_utils
+    r.ARGUMENTS_PANEL_TITLE = "参数"
+    r.OPTIONS_PANEL_TITLE = "选项"
+    r.COMMANDS_PANEL_TITLE = "命令"
+    r.ERRORS_PANEL_TITLE = "错误"
+    r.REQUIRED_LONG_STRING = "[必填]"
+    r.DEFAULT_STRING = "[默认：{}]"
+    r.RICH_HELP = "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"
+    r.ABORTED_TEXT = "已中止。"
+    r.rich_format_error = _print_error
