@@ -1041,7 +1041,7 @@ class _Run:
         first = why.splitlines()[0] if why else ""
         if phase == "write" and index in self.named:
             self.finished[index] = [
-                UnitResult(file=name, status=Status.FAILED, note=f"{first}；该文件未写入。")
+                UnitResult(file=name, status=Status.FAILED, note=f"{first}；{self._lost_file(name)}")
                 for name in self.named[index]
             ]
         else:
@@ -1050,6 +1050,14 @@ class _Run:
             self.parsed.pop(index, None)
         if index == self.next_name and index not in self.named:
             self.next_name += 1
+
+    def _lost_file(self, name: str) -> str:
+        """What became of a file whose worker died: written whole (writes are atomic) or not at all."""
+        path = self.summary.report.parent / name
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime >= self.started:
+                return "文件已完整写入，但评分和问题清单未能取回；重新运行本命令即可补上（文件已是最新，不会重写）。"
+        return "该文件未写入。"
 
     def _report_in_order(self) -> None:
         """Report finished slices in file order; an interruption mid-way leaves the rest in ``rows``."""
