@@ -338,6 +338,10 @@ def fill(
     from .batch import fill_csv
 
     rule_set = _rules(rules)
+    if not data.is_file():
+        _fail(
+            f"找不到 CSV 文件 {data}。" if not data.exists() else f"{data} 不是文件；请给出 CSV 文件的路径。"
+        )
     columns = (
         TextColumn("[bold]生成工作簿"),
         BarColumn(),

@@ -230,3 +230,10 @@ def test_an_unknown_message_is_left_as_typer_wrote_it() -> None:
 
     assert translate("Something new from typer.") == "Something new from typer."
     assert translate("Missing argument 'data'.") == "缺少参数 'data'。"
+
+
+def test_fill_with_a_missing_csv_fails_at_once_and_writes_nothing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["fill", str(tmp_path / "无此文件.csv"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "找不到 CSV 文件" in result.output and "无此文件.csv" in result.output
+    assert not (tmp_path / "out").exists()
