@@ -151,13 +151,21 @@ def _number_text(value: CellValue) -> str | None:
     return repr(number)
 
 
+@functools.lru_cache(maxsize=2048)
+def _formula_text(formula: str) -> str:
+    """A formula as the text of ``<f>`` (the same few hundred recur in every unit's sheets)."""
+    return xml_text(formula.removeprefix("="))
+
+
 def cell_xml(ref: str, style: int, value: CellValue, formula: str | None = None) -> str:
     """One ``<c>`` element: blank, number, inline string or formula (without a cached value)."""
     s = f' s="{style}"' if style else ""
     if formula:
-        return f'<c r="{ref}"{s}><f>{xml_text(formula.removeprefix("="))}</f></c>'
+        return f'<c r="{ref}"{s}><f>{_formula_text(formula)}</f></c>'
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>'
+    if value.__class__ is str:  # most cells: skip the number test
+        return f'<c r="{ref}"{s} t="inlineStr"><is>{_t(value)}</is></c>'  # type: ignore[arg-type]
     number = _number_text(value)
     if number is not None:
         return f'<c r="{ref}"{s}><v>{number}</v></c>'
