@@ -48,6 +48,7 @@ from perfeval_xl import batch  # noqa: E402
 from perfeval_xl.collect import collect  # noqa: E402
 from perfeval_xl.rules.config import DEFAULT_RULES  # noqa: E402
 from perfeval_xl.service import evaluate  # noqa: E402
+from perfeval_xl.workers import default_jobs  # noqa: E402
 from perfeval_xl.xlsx import fastfill  # noqa: E402
 
 
@@ -189,7 +190,7 @@ def rss_child(units: int, jobs: int) -> dict[str, float]:
     code = (
         "import json, sys, tempfile; from pathlib import Path\n"
         f"sys.path[:0] = [{str(HERE.parent)!r}, {str(HERE)!r}]\n"
-        "from gen_csv import write_csv; from perfeval_xl.batch import fill_csv, peak_rss_mb\n"
+        "from gen_csv import write_csv; from perfeval_xl.batch import fill_csv; from perfeval_xl.workers import peak_rss_mb\n"
         "if __name__ == '__main__':\n"
         "    d = Path(tempfile.mkdtemp(prefix='perfeval-rss-'))\n"
         f"    csv = write_csv(d / 'data.csv', {units})\n"
@@ -217,7 +218,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=200, help="units timed one by one for the breakdown")
     args = parser.parse_args()
     n = 20 if args.quick else args.units
-    jobs = batch.default_jobs()
+    jobs = default_jobs()
     work = Path(tempfile.mkdtemp(prefix="perfeval-bench-"))
     try:
         csv_path = write_csv(work / "data.csv", n)

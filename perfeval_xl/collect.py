@@ -4,7 +4,7 @@ Every workbook under DIR (.xlsx/.xlsm, and .xls/.et/.ods so that a clerk's wrong
 than ignored; Excel's ``~$`` lock files, hidden files and the roll-up itself are skipped) is read, checked
 and scored exactly as ``perfeval-xl validate`` and ``score`` do (``read_book``: read.py's result, through
 python-calamine when that is safe; then ``service.evaluate``), across worker processes
-(``batch.WorkerPool``). The roll-up is written with XlsxWriter in constant-memory mode, rows in file order
+(``workers.WorkerPool``). The roll-up is written with XlsxWriter in constant-memory mode, rows in file order
 as results arrive, then put in place atomically:
 
 - 汇总: a row per workbook (单位, 评价对象, 全年预算数, 全年执行数, 执行率, 总分, 等级, 错误/警告数, 文件), a 合计 row
@@ -33,12 +33,12 @@ from typing import Any
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from .batch import WorkerError, default_jobs, make_pool
 from .files import atomic_path
 from .layout import fields as F
 from .model import Finding, Level, LevelCounts, Num
 from .rules.config import DEFAULT_RULES, RuleSet
 from .service import evaluate_read
+from .workers import WorkerError, default_jobs, make_pool
 from .xlsx.read import (
     BookData,
     WorkbookError,
