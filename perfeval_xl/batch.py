@@ -722,13 +722,7 @@ def fill_csv(
         pool = make_pool(jobs, _fill_init, (rules, outdir, force, data), _fill_handle, _fill_close)
         plan = plan_csv(data, max(1, jobs))
         run.total = plan.units
-        slices = plan.slices()
-        first = next(slices, None)
-        if first is None:
-            pool.close(terminate=True)  # nothing to do: do not wait for the workers to finish starting
-            pool = None
-        else:
-            run.loop(pool, _chain(first, slices))
+        run.loop(pool, plan.slices())  # never empty: a file csvin must judge is one whole slice
     except KeyboardInterrupt:
         summary.interrupted = True
     except WorkerError as exc:
@@ -748,11 +742,6 @@ def fill_csv(
     sweep_temporary(outdir)
     summary.elapsed = time.perf_counter() - started
     return summary
-
-
-def _chain(first: Slice, rest: Iterator[Slice]) -> Iterator[Slice]:
-    yield first
-    yield from rest
 
 
 def _not_read(label: str, issues: list[Issue], line: int | None) -> UnitResult:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import typer.rich_utils
 from rich.console import Console
 from rich.table import Table
 

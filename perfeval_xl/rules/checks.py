@@ -73,12 +73,8 @@ class Context:
     rules: RuleSet
     #: (index in ev.indicators, position among non-blank rows from 1, the row)
     rows: tuple[tuple[int, int, Indicator], ...]
-    #: the rule's score of each row of ev.indicators (scoring.score's), computed once for all checks
+    #: the rule's score (scoring.indicator_score) of each row of ev.indicators, computed once for all checks
     scores: tuple[Decimal | None, ...] = ()
-
-    def rule_score(self, i: int) -> Decimal | None:
-        """scoring.indicator_score of ev.indicators[i]."""
-        return self.scores[i]
 
 
 CheckFn = Callable[[Context], Iterable[Hit]]
@@ -1049,7 +1045,7 @@ def deviation_note_missing(ctx: Context) -> Iterator[Hit]:
     official-rules-sources.md §3.7, the vendor blocks saving). The score is scoring.indicator_score.
     """
     for i, k, ind in ctx.rows:
-        s, w = ctx.rule_score(i), as_number(ind.weight)
+        s, w = ctx.scores[i], as_number(ind.weight)
         if s is None or w is None or s >= w or ind.deviation_note.strip():
             continue
         yield Hit(
@@ -1097,7 +1093,7 @@ def score_mismatch(ctx: Context) -> Iterator[Hit]:
         entered = as_number(ind.score)
         if entered is None or not _quantitative(ind):
             continue
-        computed = ctx.rule_score(i)
+        computed = ctx.scores[i]
         if computed is not None and abs(entered - computed) > ctx.rules.tolerance:
             yield Hit(
                 _path(i, "score"),
