@@ -99,6 +99,10 @@ class Indicator:
     weight: Num = None  # 分值
     score: Num = None  # 自评得分 as entered (required for 定性, optional otherwise)
     deviation_note: str = ""  # 偏差原因分析及改进措施
+    #: 计分方法 as entered (a method name of the scheme: 比例 / 区间 / 扣分 / 系数 …); "" = the scheme's default.
+    method: str = ""
+    #: 得分系数 as entered (per cent as written, 76 for 76 %), for the coefficient method (重庆 部门整体).
+    coefficient: Num = None
     #: Where the row came from (sheet row or CSV line), for messages; None when built in code.
     row: int | None = None
 
@@ -133,6 +137,12 @@ class Evaluation:
     goal_actual: str = ""  # 年度总体目标：实际完成情况
     indicators: list[Indicator] = field(default_factory=list)
     execution_weight: Num = Decimal(10)  # 预算执行率分值
+    #: 执行率 as the clerk entered it on the 年度资金总额 row (a fraction: 0.9827), None when not entered.
+    execution_rate_entered: Num = None
+    #: 执行率得分 as the clerk entered it (points), None when not entered; compared with the rule's score.
+    execution_score_entered: Num = None
+    #: The scoring scheme's id this evaluation was made under (a workbook records it), "" when unknown.
+    scheme: str = ""
     text: ReportText = field(default_factory=ReportText)
     filled_by: str = ""  # 填报人
     filled_on: str = ""  # 填报日期

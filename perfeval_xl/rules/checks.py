@@ -30,6 +30,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import NamedTuple
 
+from .. import catalog
 from ..display import plain
 from ..model import Evaluation, Finding, Indicator, Kind, Level, Num, as_number
 from . import scoring, vocab
@@ -91,6 +92,8 @@ def rule(code: str, level: Level, title_zh: str, description_zh: str) -> Callabl
         raise ValueError(f"bad check code {code!r}")
     if code in _catalog:
         raise ValueError(f"duplicate check code {code!r}")
+
+    catalog.code(code, level, title_zh, description_zh, "check")
 
     def register(fn: CheckFn) -> CheckFn:
         info = CheckInfo(code, level, title_zh, description_zh)
