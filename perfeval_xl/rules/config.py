@@ -1,53 +1,37 @@
-"""Switches of the scoring and validation rules (official-rules.md §3: "every switch configurable").
+"""Compatibility names for code written before schemes were files: a ``RuleSet`` is a ``Scheme``.
 
-The defaults are the national rules; ``PRESETS`` holds known provincial variants. A template built with
-a rule set carries the same switches into its formulas (rules.scoring renders them).
+``PRESETS`` maps each shipped scheme's id to the scheme (loaded on first use); ``DEFAULT_RULES`` is the
+national scheme. New code uses ``rules.scheme`` directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
-from typing import Literal
+from collections.abc import Iterator, Mapping
 
-from .vocab import DEFAULT_LEVEL1_WEIGHTS
+from .scheme import Scheme, SchemeError, builtin_ids, default_scheme, get_scheme
 
-
-@dataclass(frozen=True)
-class RuleSet:
-    """One province's (or the national) choice of rules."""
-
-    name: str = "全国默认"
-    #: 预算执行率 分值 (official-rules.md §3: 10).
-    execution_weight: Decimal = Decimal(10)
-    #: 一级指标 weights; validation warns when the entered weights differ (they "may be adjusted").
-    level1_weights: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_LEVEL1_WEIGHTS))
-    #: 反向 indicator formula: "R1" w·t/a (form-note rule, default) or "R2" w·(1 − (a − t)/t), 0 at a ≥ 2t.
-    reverse_variant: Literal["R1", "R2"] = "R1"
-    #: a ≥ ratio × t on 正向/= rows asks for the reason (warning; the score is not reduced).
-    over_completion_ratio: Decimal = Decimal("1.2")
-    #: 执行率 below this needs a reason in 预算执行说明 (四川); None switches the check off.
-    low_rate_threshold: Decimal | None = Decimal("0.9")
-    #: Level of a missing low-rate reason: "warning" by default, "error" where it is mandatory (四川).
-    low_rate_level: Literal["error", "warning"] = "warning"
-    #: Grade lower bounds, inclusive (official-rules.md §3).
-    grades: tuple[tuple[Decimal, str], ...] = (
-        (Decimal(90), "优"),
-        (Decimal(80), "良"),
-        (Decimal(60), "中"),
-        (Decimal(0), "差"),
-    )
-    #: Tolerance when comparing sums of money (万元) and entered vs computed scores.
-    tolerance: Decimal = Decimal("0.01")
+RuleSet = Scheme
 
 
-DEFAULT_RULES = RuleSet()
+class _Presets(Mapping[str, Scheme]):
+    """The shipped schemes by id, loaded when first asked for."""
 
-PRESETS: Mapping[str, RuleSet] = {
-    "national": DEFAULT_RULES,
-    # 四川 510000_0013zp: 执行 10 + 指标 90, a reason is required below 90 % (official-rules.md §1, §3).
-    "sichuan": replace(DEFAULT_RULES, name="四川", low_rate_level="error"),
-    # Vendor 反向 formula (official-rules-sources.md §3.3, variant R2).
-    "vendor-r2": replace(DEFAULT_RULES, name="R2 反向计分", reverse_variant="R2"),
-}
+    def __getitem__(self, key: str) -> Scheme:
+        if key not in builtin_ids():
+            raise KeyError(key)
+        try:
+            return get_scheme(key)
+        except SchemeError as exc:  # a shipped file is broken: a bug, not a user error
+            raise RuntimeError(str(exc)) from exc
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(builtin_ids())
+
+    def __len__(self) -> int:
+        return len(builtin_ids())
+
+
+PRESETS: Mapping[str, Scheme] = _Presets()
+DEFAULT_RULES: Scheme = default_scheme()
+
+__all__ = ["DEFAULT_RULES", "PRESETS", "RuleSet"]

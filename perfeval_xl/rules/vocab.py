@@ -1,83 +1,141 @@
-"""The official words: indicator levels, operators, qualitative bands, markers.
+"""The words people write, in one table every reader uses: 指标性质 spellings, signs and words inside
+values, not-applicable marks, the characters a value is normalised by, and how labels are cleaned.
 
-Sources: official-rules.md §1 (一级 → 二级 lists, "fixed" in the national layout), §3 (operators, bands),
-official-rules-sources.md §3.3 (vendor operator codes ≥ > = ≤ <, 定性) and §3.4 (band texts and the alias
-达成预期指标 seen in filled forms [P1]).
+What varies by province (一级/二级 names, 定性 bands, grades) is in the scheme (rules.scheme); what is written
+the same way everywhere is here. ``rules.reading`` turns these tables into expressions, so the Python
+reader and the template's formulas read a cell the same way.
+
+Sources: official-rules-sources.md §1.1 (targets carry the operator and unit inside the text: ``≥50个``,
+``≤90万元``, ``=100%``; 不适用 rows marked ``/``), §3.3 (vendor operator codes ≥ > = ≤ < 定性 定量), issue 9
+(``═`` U+2550 on official forms, 定量指标 / 正向指标 / 反向指标, 不少于 / 不低于 / 以上 / 以内 …).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from types import MappingProxyType
 
-from ..model import Indicator, Num
+from ..model import Indicator
 
-#: 一级指标 → its 二级指标 (national layout, official-rules-sources.md §1.1). 四川 puts 经济成本指标 under
-#: 产出指标 ([P5]); it is accepted as a 二级 of 产出指标.
-LEVELS: Mapping[str, tuple[str, ...]] = {
-    "产出指标": ("数量指标", "质量指标", "时效指标", "成本指标", "经济成本指标"),
-    "效益指标": ("经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"),
-    "满意度指标": ("服务对象满意度指标",),
-}
+#: Directions a row can have: 正向, 反向, 等于, 定性; "定量" says only "quantitative" (direction from the
+#: target's text, else 正向 assumed).
+POSITIVE, REVERSE, EQUAL, QUALITATIVE, QUANTITATIVE = "≥", "≤", "=", "定性", "定量"
+DIRECTIONS = (POSITIVE, REVERSE, EQUAL, QUALITATIVE)
+#: Choices of the template's 指标性质 dropdown (any spelling below is read too).
+OPERATOR_CHOICES: tuple[str, ...] = ("≥", "≤", "=", ">", "<", "定性", "定量")
 
-#: Default 一级 weights (official-rules.md §3): 执行率 10 + 产出 50 + 效益 30 + 满意度 10 = 100.
-DEFAULT_LEVEL1_WEIGHTS: Mapping[str, Decimal] = {
-    "产出指标": Decimal(50),
-    "效益指标": Decimal(30),
-    "满意度指标": Decimal(10),
-}
+#: Characters replaced in every value and 指标性质 cell before it is read (after this, a value holds only
+#: half-width digits, ``. , + - %`` and the symbols ≥ ≤ > < =), in this order. Spaces, line breaks and tabs
+#: are removed. 百分比/百分率 (a 度量单位 seen on forms, [P1] ``≥100百分比``) become ``%``.
+NORMALISE: tuple[tuple[str, str], ...] = (
+    (" ", ""),
+    ("\u3000", ""),
+    ("\n", ""),
+    ("\r", ""),
+    ("\t", ""),
+    *((chr(0xFF10 + d), str(d)) for d in range(10)),  # ０-９
+    ("．", "."),
+    ("％", "%"),
+    ("，", ","),
+    ("＋", "+"),
+    ("－", "-"),
+    ("−", "-"),
+    ("／", "/"),
+    ("＞", ">"),
+    ("＜", "<"),
+    ("＝", "="),
+    ("═", "="),
+    ("≧", "≥"),
+    ("≦", "≤"),
+    (">=", "≥"),
+    ("<=", "≤"),
+    ("百分比", "%"),
+    ("百分率", "%"),
+)
 
-# 指标性质, as entered. The first of each group is the canonical form offered in the dropdown; the others
-# are spellings clerks and budget systems use (ASCII, full-width).
-POSITIVE_OPS: tuple[str, ...] = ("≥", ">", ">=", "＞", "≧")  # 正向
-REVERSE_OPS: tuple[str, ...] = ("≤", "<", "<=", "＜", "≦")  # 反向
-EQUAL_OPS: tuple[str, ...] = ("=", "＝")  # 等于 (scored as 正向; t = 0 special)
-QUALITATIVE_OPS: tuple[str, ...] = ("定性",)
-OPERATOR_CHOICES: tuple[str, ...] = ("≥", "≤", "=", ">", "<", "定性")
+#: 指标性质 as written (after NORMALISE) → direction. One table for the template, the CSV and the workbook.
+OPERATOR_SPELLINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "≥": POSITIVE,
+        ">": POSITIVE,
+        "正向": POSITIVE,
+        "正向指标": POSITIVE,
+        "大于等于": POSITIVE,
+        "≤": REVERSE,
+        "<": REVERSE,
+        "反向": REVERSE,
+        "反向指标": REVERSE,
+        "小于等于": REVERSE,
+        "=": EQUAL,
+        "等于": EQUAL,
+        "定性": QUALITATIVE,
+        "定性指标": QUALITATIVE,
+        "定量": QUANTITATIVE,
+        "定量指标": QUANTITATIVE,
+    }
+)
 
-#: 定性 bands: canonical text → (lower, upper, upper inclusive) as fractions of 分值
-#: (official-rules.md §3: [80 %, 100 %], [60 %, 80 %), [0, 60 %)).
-BANDS: Mapping[str, tuple[Decimal, Decimal, bool]] = {
-    "达成年度指标": (Decimal("0.8"), Decimal("1"), True),
-    "部分达成年度指标并具有一定效果": (Decimal("0.6"), Decimal("0.8"), False),
-    "未达成年度指标且效果较差": (Decimal("0"), Decimal("0.6"), False),
-}
-#: Accepted spellings of each band (official-rules.md §3: short forms and 达成预期指标).
-BAND_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "达成年度指标": ("达成年度指标", "达成", "达成预期指标"),
-    "部分达成年度指标并具有一定效果": ("部分达成年度指标并具有一定效果", "部分达成"),
-    "未达成年度指标且效果较差": ("未达成年度指标且效果较差", "未达成"),
-}
+#: Signs and words at the start of a value (after NORMALISE) → direction; longest first, so 大于等于 is
+#: tried before 大于. In 实际完成值 they are ignored (with a warning): the value is its number.
+VALUE_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("大于或等于", POSITIVE),
+    ("小于或等于", REVERSE),
+    ("大于等于", POSITIVE),
+    ("小于等于", REVERSE),
+    ("不低于", POSITIVE),
+    ("不少于", POSITIVE),
+    ("不小于", POSITIVE),
+    ("不高于", REVERSE),
+    ("不多于", REVERSE),
+    ("不大于", REVERSE),
+    ("不超过", REVERSE),
+    ("至少", POSITIVE),
+    ("至多", REVERSE),
+    ("大于", POSITIVE),
+    ("高于", POSITIVE),
+    ("超过", POSITIVE),
+    ("小于", REVERSE),
+    ("低于", REVERSE),
+    ("等于", EQUAL),
+    ("≥", POSITIVE),
+    ("≤", REVERSE),
+    (">", POSITIVE),
+    ("<", REVERSE),
+    ("=", EQUAL),
+)
+#: Words at the end of a value (after the unit) → direction: ``90%以上``, ``3个工作日内``; longest first.
+VALUE_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("及以上", POSITIVE),
+    ("及以下", REVERSE),
+    ("以上", POSITIVE),
+    ("以下", REVERSE),
+    ("以内", REVERSE),
+    ("之内", REVERSE),
+    ("内", REVERSE),
+)
+#: The characters of a number inside a value (a leading + or - is read separately); commas are
+#: thousands separators and dropped (``≥1,000人`` is 1000).
+NUMBER_CHARS = "0123456789.,"
+#: Longest number read inside a value, in characters.
+NUMBER_MAX_LENGTH = 15
 
-#: Marks of a not-applicable indicator (filled forms write ``/`` [P2]).
-NOT_APPLICABLE: tuple[str, ...] = ("/", "／", "不适用")
+#: Marks of a not-applicable indicator in 实际完成值 or 完成档次 (filled forms write ``/`` [P2]), after
+#: NORMALISE (so ``／`` is ``/``).
+NOT_APPLICABLE: tuple[str, ...] = ("/", "不适用")
+
+#: Characters dropped from a 三级 name before it is matched (quotes around "三公经费").
+NAME_QUOTES = "\"“”'‘’「」『』"
 
 
-def normalize_operator(text: str) -> str:
-    """The canonical operator (≥ ≤ = 定性) for an entered one, or "" when it is none of them."""
-    t = text.strip()
-    for group in (POSITIVE_OPS, REVERSE_OPS, EQUAL_OPS, QUALITATIVE_OPS):
-        if t in group:
-            return group[0]
-    return ""
+def normalise(text: str) -> str:
+    """NORMALISE applied to a text (the Python twin of the formula chain; tests keep them equal)."""
+    for old, new in NORMALISE:
+        text = text.replace(old, new)
+    return text
 
 
-def normalize_band(text: str) -> str:
-    """The canonical band for an entered one, or "" when it is none of them."""
-    t = text.strip()
-    for band, aliases in BAND_ALIASES.items():
-        if t in aliases:
-            return band
-    return ""
-
-
-def _is_na(value: Num | str) -> bool:
-    return isinstance(value, str) and value.strip() in NOT_APPLICABLE
-
-
-def is_not_applicable(ind: Indicator) -> bool:
-    """A row marked ``/`` (or 不适用) in 实际完成值 or 完成档次 is not scored (official-rules.md §3)."""
-    return _is_na(ind.actual) or _is_na(ind.band)
+def is_not_applicable_mark(value: object) -> bool:
+    return isinstance(value, str) and normalise(value) in NOT_APPLICABLE
 
 
 def is_blank(ind: Indicator) -> bool:
@@ -88,12 +146,27 @@ def is_blank(ind: Indicator) -> bool:
             ind.level2.strip(),
             ind.name.strip(),
             ind.operator.strip(),
-            ind.target is not None,
+            ind.target is not None and ind.target != "",
             ind.unit.strip(),
-            ind.actual is not None,
+            ind.actual is not None and ind.actual != "",
             ind.band.strip(),
-            ind.weight is not None,
-            ind.score is not None,
+            ind.weight is not None and ind.weight != "",
+            ind.score is not None and ind.score != "",
             ind.deviation_note.strip(),
+            ind.method.strip(),
+            ind.coefficient is not None and ind.coefficient != "",
         )
     )
+
+
+__all__ = [
+    "DIRECTIONS",
+    "NORMALISE",
+    "NOT_APPLICABLE",
+    "OPERATOR_CHOICES",
+    "OPERATOR_SPELLINGS",
+    "VALUE_PREFIXES",
+    "VALUE_SUFFIXES",
+    "is_blank",
+    "normalise",
+]
