@@ -3,45 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Decimal  # noqa: F401  (plain takes Decimals)
 
-from .model import Finding, Indicator, Level, Num
-from .rules import vocab
-
-
-def plain(d: Decimal) -> str:
-    """A number as entered, without exponent or trailing zeros (95, 0.95, 12.5, 89.974)."""
-    text = format(d.normalize(), "f")
-    return "0" if text in ("-0", "0", "") else text
+from .model import Finding, Indicator, Level
+from .rules.expr import plain as plain  # re-exported: how numbers are shown everywhere
+from .rules.scheme import Scheme
 
 
-def _value(value: Num, unit: str) -> str:
-    if isinstance(value, Decimal):
-        return plain(value) + unit.strip()
-    if isinstance(value, str):
-        return value.strip()
-    return ""
+def target_text(ind: Indicator, scheme: Scheme | None = None) -> str:
+    """年度指标值 as the official tables print it: sign, value and unit in one (≥50个, =100%); text as
+    written; "" when blank. The rule is the row program's ``t_show`` step (rules.scoring), which the live
+    自评表 renders too."""
+    from .rules.scoring import read_row
+
+    return str(read_row(ind, _scheme(scheme))["t_show"])
 
 
-def target_text(ind: Indicator) -> str:
-    """年度指标值 as the official tables print it: operator, value and unit in one (≥50个, =100%);
-    a 定性 or textual target as written; "" when blank."""
-    shown = _value(ind.target, ind.unit)
-    op = vocab.normalize_operator(ind.operator)
-    if shown and isinstance(ind.target, Decimal) and op in ("≥", "≤", "="):
-        entered = ind.operator.strip()
-        return (entered if entered in (">", "<") else op) + shown
-    return shown
+def actual_text(ind: Indicator, scheme: Scheme | None = None) -> str:
+    """实际完成值 as printed: for 定性 rows the 完成档次 in effect (entered, else inferred from the score;
+    filled forms write 达成年度指标 there, official-rules-sources.md §1.1), else value and unit ("a_show")."""
+    from .rules.scoring import read_row
+
+    return str(read_row(ind, _scheme(scheme))["a_show"])
 
 
-def actual_text(ind: Indicator) -> str:
-    """实际完成值 as printed: for 定性 rows the chosen 完成档次 (filled forms write 达成年度指标 there,
-    official-rules-sources.md §1.1) or else the description; otherwise value and unit; "" when blank."""
-    if vocab.normalize_operator(ind.operator) == "定性":
-        band = vocab.normalize_band(ind.band) or ind.band.strip()
-        if band:
-            return band
-    return _value(ind.actual, ind.unit)
+def _scheme(scheme: Scheme | None) -> Scheme:
+    from .rules.scheme import default_scheme
+
+    return scheme or default_scheme()
 
 
 def counts_line(findings: Sequence[Finding]) -> str:

@@ -54,8 +54,8 @@ class FundLine:
 class Budget:
     """The money of one evaluation (万元).
 
-    ``total`` is the 年度资金总额 row. The 其中 rows of the project table (当年财政拨款, 上年结转资金,
-    其他资金) are optional. The 部门整体 split (income sources, spending by nature and by economic class)
+    ``total`` is the 年度资金总额 row. The 其中 rows (national: 当年财政拨款, 上年结转资金, 其他资金; 四川:
+    财政资金 = ``appropriation``, 财政专户管理资金, 单位资金, 其他资金) are optional; the scheme says which. The 部门整体 split (income sources, spending by nature and by economic class)
     is optional and given as 全年预算数 figures, as in the seed report.
     """
 
@@ -63,6 +63,8 @@ class Budget:
     # 项目资金 其中 rows
     appropriation: FundLine = field(default_factory=FundLine)  # 当年财政拨款
     carried_over: FundLine = field(default_factory=FundLine)  # 上年结转资金
+    special_account: FundLine = field(default_factory=FundLine)  # 财政专户管理资金 (四川)
+    unit_funds: FundLine = field(default_factory=FundLine)  # 单位资金 (四川)
     other_funds: FundLine = field(default_factory=FundLine)  # 其他资金
     # 部门整体: income sources (收入预算)
     general_public: Num = None  # 一般公共预算拨款

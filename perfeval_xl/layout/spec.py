@@ -50,6 +50,10 @@ class Highlight:
     formula: str
     fill: str
     font_color: str = ""
+    bold: bool = False
+    border: bool = False  # a dashed border as well: still visible on a black-and-white printout
+    #: Thin borders drawn while the condition holds: "all", "sides" (left and right) or "top_sides".
+    borders: str = ""
 
 
 @dataclass
@@ -63,6 +67,19 @@ class PrintSetup:
     footer_margin_cm: float = 1.0
     center_horizontally: bool = True
     footer: str = "&C第 &P 页，共 &N 页"
+    #: A formula for the last printed row (``12+$K$1+7``): the print area then grows with the data. Excel and
+    #: WPS honour such a print area; LibreOffice prints the static ``area`` instead.
+    dynamic_last_row: str = ""
+
+
+@dataclass(frozen=True)
+class FillDown:
+    """The formula in ``col``+``first`` copied down to row ``last`` (relative references shift, as when a
+    clerk drags it down); written as one shared formula, so a column of 300 formulas costs one formula."""
+
+    col: str
+    first: int
+    last: int
 
 
 @dataclass
@@ -73,6 +90,8 @@ class SheetSpec:
     widths: dict[str, float] = field(default_factory=dict)  # column letter -> width
     heights: dict[int, float] = field(default_factory=dict)  # row number -> height
     hidden_columns: tuple[str, ...] = ()
+    hidden_rows: tuple[int, ...] = ()
+    hidden: bool = False  # the whole sheet (helper sheets of formulas)
     validations: list[Validation] = field(default_factory=list)
     highlights: list[Highlight] = field(default_factory=list)
     freeze: str = ""  # top-left cell of the scrolling pane
@@ -81,9 +100,17 @@ class SheetSpec:
     print_setup: PrintSetup = field(default_factory=PrintSetup)
     #: Blank but styled cells (input areas): range -> style name.
     styled_ranges: dict[str, str] = field(default_factory=dict)
+    fill_downs: list[FillDown] = field(default_factory=list)
 
     def put(self, ref: str, value: CellValue = None, style: str = "label", **kw: CellValue) -> None:
         self.cells[ref] = Cell(value, style, **kw)  # type: ignore[arg-type]
+
+    def fill_down(self, ref: str, last: int) -> None:
+        """Copy the formula in ``ref`` down to row ``last`` (see FillDown)."""
+        col, first = split_ref(ref)
+        if not self.cells[ref].formula:
+            raise ValueError(f"{ref} holds no formula to fill down")
+        self.fill_downs.append(FillDown(col, first, last))
 
     def merge(self, ref: str, value: CellValue = None, style: str = "label", **kw: CellValue) -> None:
         """Merge ``ref`` (``A1:E1``) and put the value in its top-left cell; the style covers the range."""

@@ -63,6 +63,11 @@ STYLES: Mapping[str, Style] = {
     "calc_grade": Style(fill=CALC_FILL, bold=True, halign="center"),
     "calc_total": Style(fill=CALC_FILL, num_format=SCORE, halign="right", bold=True),
     "calc_text": Style(fill=CALC_FILL, halign="center"),
+    "calc_plain": Style(border=False),
+    "calc_problem": Style(fill=CALC_FILL, wrap=True, color="C00000", size=10, valign="top"),
+    "count": Style(bold=True, color="C00000", border=False, halign="right"),
+    "input_value": Style(fill=INPUT_FILL, locked=False, halign="right", wrap=True, num_format=TEXT),
+    "input_percent": Style(fill=INPUT_FILL, locked=False, num_format=PERCENT, halign="right"),
     "seq": Style(halign="center", color="808080"),
     "note": Style(size=10, color="595959", wrap=True, valign="top"),
     "link": Style(color="0563C1", underline=True),
@@ -78,4 +83,8 @@ STYLES: Mapping[str, Style] = {
     "p_total": replace(_PRINT, halign="center", num_format=SCORE, bold=True),
     "p_footer": replace(_PRINT, border=False, halign="left"),
     "p_footnote": replace(_PRINT, size=9, border=False, halign="left", color="595959"),
+    # the live 自评表: borders come from conditional formats, only on rows in use
+    "p_live": replace(_PRINT, halign="center", border=False),
+    "p_live_text": replace(_PRINT, halign="left", border=False),
+    "p_live_score": replace(_PRINT, halign="center", border=False, num_format=SCORE),
 }

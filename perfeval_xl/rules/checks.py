@@ -33,7 +33,6 @@ from types import MappingProxyType
 from typing import Any
 
 from .. import catalog
-from ..display import plain
 from ..model import Evaluation, Finding, Indicator, Kind, Level, Num, as_number
 from . import scoring, vocab
 from .expr import (
@@ -54,6 +53,7 @@ from .expr import (
     SumIf,
     Value,
     compile_expr,
+    plain,
     round_half_up,
 )
 from .scheme import Scheme, default_scheme
@@ -487,7 +487,7 @@ def _is_ratio() -> Expr:
 def vocab_norm(x: Expr) -> Expr:
     from .reading import normalise_expr
 
-    return normalise_expr(x)
+    return normalise_expr(x, vocab.NORMALISE_WORD)
 
 
 def _quant_row() -> Expr:
@@ -644,15 +644,18 @@ def _row_rules(scheme: Scheme) -> tuple[RowRule, ...]:
                 lambda c, attr=attr: f"{c.who}：{_label(attr, c.scheme)}{_number_hint(getattr(c.ind, attr))}",
             )
         )
-    add(
-        RowRule(
-            NOT_A_NUMBER,
-            "coefficient",
-            And(Not(na), Not(r("c_n").eq("")), Not(IsNumber(r("c_num")))),
-            "得分系数不是数值",
-            lambda c: f"{c.who}：得分系数“{_excerpt(c.ind.coefficient)}”不是数值；请填写 0–100 的百分数。",
+    if scoring.uses_coefficient(scheme):
+        add(
+            RowRule(
+                NOT_A_NUMBER,
+                "coefficient",
+                And(Not(na), Not(r("c_n").eq("")), Not(IsNumber(r("c_num")))),
+                "得分系数不是数值",
+                lambda c: (
+                    f"{c.who}：得分系数“{_excerpt(c.ind.coefficient)}”不是数值；请填写 0–100 的百分数。"
+                ),
+            )
         )
-    )
     add(
         RowRule(
             UNIT_MISMATCH,

@@ -347,6 +347,12 @@ def _general(d: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def plain(d: Decimal) -> str:
+    """A number as entered, without exponent or trailing zeros (95, 0.95, 12.5, 89.974)."""
+    text = format(d.normalize(), "f")
+    return "0" if text in ("-0", "0", "") else text
+
+
 def _truth(v: Value) -> bool:
     if v.__class__ is bool:
         return v

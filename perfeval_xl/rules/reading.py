@@ -123,10 +123,10 @@ def _chain(
     return out
 
 
-def normalise_expr(x: Expr) -> Expr:
-    """vocab.NORMALISE as nested SUBSTITUTEs over ``x`` as text."""
+def normalise_expr(x: Expr, table: tuple[tuple[str, str], ...] = vocab.NORMALISE) -> Expr:
+    """vocab.NORMALISE (or a shorter table) as nested SUBSTITUTEs over ``x`` as text."""
     out = Text(x)
-    for old, new in vocab.NORMALISE:
+    for old, new in table:
         out = Substitute(out, old, new)
     return out
 
@@ -267,13 +267,16 @@ def direction_steps(scheme: Scheme) -> list[Step]:
     band_cell = Ref("b_n")
     bands = _chain(
         (
-            (Or(*(band_cell.eq(vocab.normalise(n)) for n in (q.name, *q.aliases))), q.name)
+            (
+                Or(*(band_cell.eq(vocab.normalise(n, vocab.NORMALISE_WORD)) for n in (q.name, *q.aliases))),
+                q.name,
+            )
             for q in scheme.qualitative
         ),
         If(band_cell.eq(""), "", If(Or(*(band_cell.eq(m) for m in vocab.NOT_APPLICABLE)), "/", "?")),
     )
     return [
-        Step("o_n", normalise_expr(Ref(OPERATOR)), "指标性质（规范化）"),
+        Step("o_n", normalise_expr(Ref(OPERATOR), vocab.NORMALISE_WORD), "指标性质（规范化）"),
         Step("op_cell", cell, "指标性质"),
         Step("dir", direction, "计分方向"),
         Step(
@@ -298,7 +301,7 @@ def direction_steps(scheme: Scheme) -> list[Step]:
             "完成值单位一致",
         ),
         Step("a_val", If(Ref("a_uok"), Ref("a_num"), ""), "计分完成值"),
-        Step("b_n", normalise_expr(Ref(BAND)), "完成档次（规范化）"),
+        Step("b_n", normalise_expr(Ref(BAND), vocab.NORMALISE_WORD), "完成档次（规范化）"),
         Step("b_cell", bands, "完成档次"),
         Step(
             "na",

@@ -35,7 +35,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..display import plain
 from ..model import Budget, Evaluation, Indicator, Num, as_number
 from . import vocab
 from .expr import (
@@ -59,6 +58,7 @@ from .expr import (
     Text,
     Value,
     evaluate,
+    plain,
     round_half_up,
 )
 from .reading import (
@@ -193,7 +193,7 @@ def method_options(scheme: Scheme) -> list[tuple[Expr, Method, str]]:
         names = [_match_name(n) for n in (c.name, *c.aliases)]
         out.append((Or(*(nm.eq(n) for n in names)), c.method, f"共性指标“{c.name}”"))
     for m in scheme.methods:
-        out.append((mcell.eq(vocab.normalise(m.name)), m, m.name))
+        out.append((mcell.eq(vocab.normalise(m.name, vocab.NORMALISE_WORD)), m, m.name))
     return out
 
 
@@ -214,7 +214,7 @@ def scoring_steps(scheme: Scheme) -> list[Step]:
     """The steps after reading: which method, the score, the sums' columns, the band in effect."""
     w, na, e = Ref(WEIGHT), Ref("na"), Ref(ENTERED)
     options = method_options(scheme)
-    steps = [Step("m_n", normalise_expr(Ref(METHOD)), "计分方法（规范化）")]
+    steps = [Step("m_n", normalise_expr(Ref(METHOD), vocab.NORMALISE_WORD), "计分方法（规范化）")]
     select: Expr = Ref("s_0")
     partials = [
         Step("s_0", METHODS[scheme.default_method.kind](scheme.default_method, scheme), "默认方法得分")
@@ -243,7 +243,7 @@ def scoring_steps(scheme: Scheme) -> list[Step]:
         Ref("filled"),
         Or(And(Not(na), Ref("z_weight")), And(IsText(w), Not(Ref("z_weight")), Not(And(na, na_mark)))),
     )
-    steps.insert(0, Step("w_n", normalise_expr(w), "分值（规范化）"))
+    steps.insert(0, Step("w_n", normalise_expr(w, vocab.NORMALISE_WORD), "分值（规范化）"))
     steps.append(Step("wbad", If(wbad, 1, 0), "分值缺失或非数值"))
     band = Ref("b_cell")
     inferred = If(
@@ -251,6 +251,28 @@ def scoring_steps(scheme: Scheme) -> list[Step]:
     )
     steps.append(
         Step("band", If(Or(band.eq(""), band.eq("?"), band.eq("/")), inferred, band), "完成档次（含推定）")
+    )
+    t, u, o = Ref("target"), Ref("unit"), Ref("o_n")
+    sign = If(Or(o.eq(">"), o.eq("<")), o, Ref("op_cell"))
+    signed = Or(*(Ref("op_cell").eq(d) for d in (vocab.POSITIVE, vocab.REVERSE, vocab.EQUAL)))
+    steps.append(
+        Step(
+            "t_show",
+            If(IsNumber(t), If(signed, sign, "").cat(Text(t)).cat(Text(u)), Text(t)),
+            "年度指标值（打印）",
+        )
+    )
+    a = Ref("actual")
+    steps.append(
+        Step(
+            "a_show",
+            If(
+                Ref("dir").eq(vocab.QUALITATIVE),
+                If(Ref("band").eq(""), Text(a), Ref("band")),
+                If(IsNumber(a), Text(a).cat(Text(u)), Text(a)),
+            ),
+            "实际完成值（打印）",
+        )
     )
     return steps
 
@@ -281,15 +303,26 @@ def _chain_labels(options: list[tuple[Expr, Method, str]], scheme: Scheme) -> Ex
 @functools.lru_cache(maxsize=32)
 def row_program(scheme: Scheme) -> RowProgram:
     """Every step of a row under ``scheme``: reading (values, labels, direction), then scoring."""
+    coefficient = value_steps("c", COEFFICIENT, "得分系数") if uses_coefficient(scheme) else []
     steps = [
         *value_steps("t", "target", "年度指标值"),
         *value_steps("a", "actual", "实际完成值"),
-        *value_steps("c", COEFFICIENT, "得分系数"),
+        *coefficient,
         *label_steps(scheme),
         *direction_steps(scheme),
         *scoring_steps(scheme),
     ]
     return RowProgram(tuple(steps))
+
+
+def uses_coefficient(scheme: Scheme) -> bool:
+    """Whether any row may be scored by 得分系数 under ``scheme`` (else the 得分系数 column is not read)."""
+    kinds = {
+        scheme.default_method.kind,
+        *(m.kind for m in scheme.methods),
+        *(c.method.kind for c in scheme.common),
+    }
+    return "coefficient" in kinds
 
 
 def read_row(ind: Indicator, scheme: Scheme) -> dict[str, object]:

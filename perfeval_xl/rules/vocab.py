@@ -53,6 +53,14 @@ NORMALISE: tuple[tuple[str, str], ...] = (
     ("百分率", "%"),
 )
 
+#: The part of NORMALISE that matters in a cell holding a word or a sign (指标性质, 完成档次, 计分方法, 分值):
+#: whitespace and the symbols; digits and 百分比 are left alone (a shorter formula for the same reading).
+NORMALISE_WORD: tuple[tuple[str, str], ...] = tuple(
+    (old, new)
+    for old, new in NORMALISE
+    if not ("０" <= old <= "９" or old in ("百分比", "百分率", "．", "％", "，", "＋"))
+)
+
 #: 指标性质 as written (after NORMALISE) → direction. One table for the template, the CSV and the workbook.
 OPERATOR_SPELLINGS: Mapping[str, str] = MappingProxyType(
     {
@@ -127,9 +135,9 @@ NOT_APPLICABLE: tuple[str, ...] = ("/", "不适用")
 NAME_QUOTES = "\"“”'‘’「」『』"
 
 
-def normalise(text: str) -> str:
-    """NORMALISE applied to a text (the Python twin of the formula chain; tests keep them equal)."""
-    for old, new in NORMALISE:
+def normalise(text: str, table: tuple[tuple[str, str], ...] = NORMALISE) -> str:
+    """NORMALISE (or another table) applied to a text, for constants the rules compare normalised cells with."""
+    for old, new in table:
         text = text.replace(old, new)
     return text
 

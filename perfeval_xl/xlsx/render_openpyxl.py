@@ -70,6 +70,10 @@ def render_sheet(ws: Worksheet, spec: SheetSpec) -> None:
         ws.column_dimensions[letter].hidden = letter in spec.hidden_columns
     for row, height in spec.heights.items():
         ws.row_dimensions[row].height = height
+    for row in spec.hidden_rows:
+        ws.row_dimensions[row].hidden = True
+    if spec.hidden:
+        ws.sheet_state = "hidden"
     for rng, style in spec.styled_ranges.items():
         for ref in cells_in(rng):
             apply_style(ws, ref, style)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..layout.spec import BookSpec, Cell, SheetSpec, cells_in, col_index, split_ref
 from ..layout.styles import STYLES, Style
+from .shared_formulas import share
 
 _CM_PER_INCH = 2.54
 
@@ -81,7 +84,10 @@ def _render_sheet(wb: Workbook, fmts: _Formats, spec: SheetSpec) -> Worksheet:
         c = col_index(letter) - 1
         ws.set_column(c, c, width, None, {"hidden": letter in spec.hidden_columns})
     for row, height in spec.heights.items():
-        ws.set_row(row - 1, height)
+        ws.set_row(row - 1, height, None, {"hidden": row in spec.hidden_rows})
+    for row in spec.hidden_rows:
+        if row not in spec.heights:
+            ws.set_row(row - 1, None, None, {"hidden": True})
     # Styled blank ranges first, then merges, then the cells themselves.
     merged = set(spec.merges)
     for rng, style in spec.styled_ranges.items():
@@ -102,6 +108,13 @@ def _render_sheet(wb: Workbook, fmts: _Formats, spec: SheetSpec) -> Worksheet:
     for ref, cell in spec.cells.items():
         if ref not in merged_firsts:
             _write_cell(ws, ref, cell, fmts[cell.style])
+    for fill in spec.fill_downs:  # styled blanks the shared formula is put into after the book is written
+        fmt = fmts[spec.cells[f"{fill.col}{fill.first}"].style]
+        c = col_index(fill.col) - 1
+        for row in range(fill.first + 1, fill.last + 1):
+            if f"{fill.col}{row}" in spec.cells:
+                raise ValueError(f"{spec.name}!{fill.col}{row} is both a cell and a filled-down formula")
+            ws.write_blank(row - 1, c, None, fmt)
     for v in spec.validations:
         first, _, last = v.ref.partition(":")
         (r1, c1), (r2, c2) = _rc(first), _rc(last or first)
@@ -126,9 +139,20 @@ def _render_sheet(wb: Workbook, fmts: _Formats, spec: SheetSpec) -> Worksheet:
     for h in spec.highlights:
         first, _, last = h.ref.partition(":")
         (r1, c1), (r2, c2) = _rc(first), _rc(last or first)
-        fmt_props: dict[str, Any] = {"bg_color": "#" + h.fill}
+        fmt_props: dict[str, Any] = {"bg_color": "#" + h.fill} if h.fill else {}
+        sides = {
+            "all": ("top", "bottom", "left", "right"),
+            "sides": ("left", "right"),
+            "top_sides": ("top", "left", "right"),
+        }
+        for side in sides.get(h.borders, ()):
+            fmt_props[side] = 1
         if h.font_color:
             fmt_props["font_color"] = "#" + h.font_color
+        if h.bold:
+            fmt_props["bold"] = True
+        if h.border:
+            fmt_props["border"] = 3  # dashed: the mark survives a black-and-white printout
         ws.conditional_format(
             r1, c1, r2, c2, {"type": "formula", "criteria": h.formula, "format": wb.add_format(fmt_props)}
         )
@@ -137,6 +161,8 @@ def _render_sheet(wb: Workbook, fmts: _Formats, spec: SheetSpec) -> Worksheet:
         ws.freeze_panes(r, c)
     if spec.tab_color:
         ws.set_tab_color("#" + spec.tab_color)
+    if spec.hidden:
+        ws.hide()
     p = spec.print_setup
     ws.set_paper(9)  # A4
     if p.landscape:
@@ -148,7 +174,7 @@ def _render_sheet(wb: Workbook, fmts: _Formats, spec: SheetSpec) -> Worksheet:
     ws.set_margins(left=left, right=right, top=top, bottom=bottom)
     if p.center_horizontally:
         ws.center_horizontally()
-    if p.area:
+    if p.area and not p.dynamic_last_row:
         ws.print_area(p.area)
     if p.repeat_rows:
         a, _, b = p.repeat_rows.partition(":")
@@ -184,7 +210,34 @@ def render_book(book: BookSpec, path: Path) -> None:
             ws.activate()
     for name, ref in book.names.items():
         wb.define_name(name, "=" + ref)
+    for spec in book.sheets:
+        p = spec.print_setup
+        if p.dynamic_last_row:
+            # A print area that grows with the data (XlsxWriter's print_area() takes fixed ranges only).
+            first_col = re.sub(r"\d+", "", p.area.split(":")[0])
+            last_col = re.sub(r"\d+", "", p.area.split(":")[1])
+            width = col_index(last_col) - col_index(first_col) + 1
+            offset = f"OFFSET('{spec.name}'!${first_col}$1,0,0,{p.dynamic_last_row},{width})"
+            wb.define_name(f"'{spec.name}'!_xlnm.Print_Area", "=" + offset)
     for key, value in book.properties.items():
         wb.set_custom_property(key, value)
     wb.set_properties({"title": "预算绩效自评表", "creator": "perfeval-xl", "company": ""})
     wb.close()
+    _share_formulas(path, book)
+
+
+def _share_formulas(path: Path, book: BookSpec) -> None:
+    """Rewrite filled-down columns as shared formulas (xlsx.shared_formulas) in the written package."""
+    todo = {
+        f"xl/worksheets/sheet{i}.xml": spec for i, spec in enumerate(book.sheets, start=1) if spec.fill_downs
+    }
+    if not todo:
+        return
+    with zipfile.ZipFile(path) as z:
+        parts = [(info, z.read(info.filename)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            spec = todo.get(info.filename)
+            if spec is not None:
+                data = share(data.decode("utf-8"), spec.fill_downs).encode("utf-8")
+            z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
