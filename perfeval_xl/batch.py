@@ -58,8 +58,8 @@ from .csvin import CODE, COLUMNS, NAME, SUBJECT, CsvUnit, normalize_header, read
 from .files import atomic_path
 from .layout import fields as F
 from .model import Evaluation, Finding, Kind, Level, LevelCounts
-from .rules.config import DEFAULT_RULES, RuleSet
 from .rules.numbers import normalize_width
+from .rules.scheme import Scheme, default_scheme
 from .service import evaluate, locate
 from .workers import Worker, WorkerError, WorkerPool, default_jobs, make_pool
 
@@ -127,10 +127,10 @@ class UniqueNames:
         return candidate
 
 
-def input_key(ev: Evaluation, rules: RuleSet) -> str:
+def input_key(ev: Evaluation, rules: Scheme) -> str:
     """A hash of everything a unit's workbook is made from (CSV row numbers excluded)."""
     plain = replace(ev, indicators=[replace(i, row=None) for i in ev.indicators])
-    text = f"{__version__}|{F.TEMPLATE_VERSION}|{rules!r}|{plain!r}"
+    text = f"{__version__}|{F.TEMPLATE_VERSION}|{rules.id}|{rules.digest}|{plain!r}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -435,7 +435,7 @@ def _scan(plan: CsvPlan, encoding: str) -> bool:
 @dataclass
 class _FillState:
     template: Any  # xlsx.fastfill.CompiledTemplate
-    rules: RuleSet
+    rules: Scheme
     outdir: Path
     force: bool
     csv_path: Path
@@ -446,17 +446,17 @@ class _FillState:
 _TEMPLATES: dict[str, Any] = {}  # compiled templates of this process, by rule set
 
 
-def compiled_template(rules: RuleSet) -> Any:
+def compiled_template(rules: Scheme) -> Any:
     """The compiled template for ``rules``, built once per process (``xlsx.fastfill.CompiledTemplate``)."""
     from .xlsx.fastfill import CompiledTemplate
 
-    key = repr(rules)
+    key = f"{rules.id}|{rules.digest}"
     if key not in _TEMPLATES:
         _TEMPLATES[key] = CompiledTemplate(rules)
     return _TEMPLATES[key]
 
 
-def _fill_init(payload: tuple[RuleSet, Path, bool, Path]) -> _FillState:
+def _fill_init(payload: tuple[Scheme, Path, bool, Path]) -> _FillState:
     rules, outdir, force, csv_path = payload
     tmp = Path(tempfile.mkdtemp(prefix="perfeval-fill-"))
     return _FillState(compiled_template(rules), rules, outdir, force, csv_path, tmp)
@@ -574,7 +574,9 @@ def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
     try:
         outcome = evaluate(ev, state.rules, use_rows=False)
         findings = outcome.findings + locate(_long_texts(ev), ev, use_rows=False)
-        result.total = "" if outcome.scores.total is None else f"{outcome.scores.total:.2f}"
+        # No 总分 without complete data: the column then says why (issue 9 §6), never a number.
+        s = outcome.scores
+        result.total = s.blocked_line if s.total is None else f"{s.total:.2f}"
         result.grade = outcome.scores.grade
         result.issues = [_issue(f) for f in unit.findings]
         for f in findings:
@@ -699,7 +701,7 @@ def fill_csv(
     *,
     jobs: int | None = None,
     force: bool = False,
-    rules: RuleSet = DEFAULT_RULES,
+    rules: Scheme | None = None,
     progress: Progress | None = None,
 ) -> FillSummary:
     """Write one workbook per 评价对象 of ``data`` into ``outdir`` and ``outdir/_report.csv``.
@@ -709,6 +711,7 @@ def fill_csv(
     the workers stopped, the report written with what was done (``summary.interrupted``).
     """
     started = time.perf_counter()
+    rules = rules or default_scheme()
     data, outdir = Path(data), Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     sweep_temporary(outdir)

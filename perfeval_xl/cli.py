@@ -19,7 +19,7 @@ from .display import counts_line
 from .files import OutputExists, check_output
 from .layout.fields import SUMMARY as SUMMARY_SHEET
 from .model import Finding, Level
-from .rules.config import PRESETS, RuleSet
+from .rules.scheme import Scheme, SchemeError, builtin_ids, default_scheme, get_scheme
 from .service import Outcome, evaluate_book, scores_json
 from .xlsx.read import WorkbookError
 
@@ -44,15 +44,24 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 _LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
 
 RulesOption = Annotated[
-    str,
-    typer.Option("--rules", help=f"评分规则预设：{'、'.join(PRESETS)}（默认 national，全国通用规则）。"),
+    str | None,
+    typer.Option(
+        "--rules",
+        help=f"评分规则：内置规则（{'、'.join(builtin_ids())}）或规则文件（.toml）的路径。"
+        "不指定时按工作簿制作时所用的规则（新建模板和批量生成默认 national）。",
+    ),
 ]
 
 
-def _rules(name: str) -> RuleSet:
-    if name not in PRESETS:
-        _fail(f"未知的规则预设“{name}”，可选：{'、'.join(PRESETS)}。")
-    return PRESETS[name]
+def _rules(name: str | None) -> Scheme | None:
+    """The scheme named on the command line (id or .toml path), None when not given; a bad file exits 2."""
+    if name is None:
+        return None
+    try:
+        return get_scheme(name)
+    except SchemeError as exc:
+        _fail(str(exc))
+        raise  # unreachable
 
 
 def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
@@ -60,12 +69,20 @@ def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
     raise typer.Exit(code)
 
 
-def _load(book: Path, rules: RuleSet) -> Outcome:
+def _load(book: Path, rules: Scheme | None) -> Outcome:
     try:
         return evaluate_book(book, rules)
     except WorkbookError as exc:
         _fail(str(exc))
         raise  # unreachable
+
+
+def total_line(outcome: Outcome) -> str:
+    """总分 and 等级, or why there is no 总分 (never a number that is not one)."""
+    s = outcome.scores
+    if s.total is None:
+        return f"{s.blocked_line}（已计得分 {_fmt(s.partial)}，不是总分）"
+    return f"总分 {_fmt(s.total)}，等级 {s.grade or '—'}"
 
 
 def findings_table(findings: list[Finding], title: str = "") -> Table:
@@ -107,7 +124,7 @@ def template(
     """生成空白自评模板（公式实时计算执行率、得分、总分和等级）。"""
     from .xlsx.build import DEFAULT_TEMPLATE_NAME, build_template
 
-    rule_set = _rules(rules)
+    rule_set = _rules(rules) or default_scheme()
     target = output or Path(DEFAULT_TEMPLATE_NAME)
     if macro and target.suffix.lower() != ".xlsm":
         target = target.with_suffix(".xlsm")
@@ -124,7 +141,7 @@ def template(
             _fail(str(exc))
     else:
         build_template(target, rule_set)
-    out.print(f"已生成模板：{target}")
+    out.print(f"已生成模板：{target}（评分规则：{rule_set.name}，{rule_set.id}）")
 
 
 @app.command(cls=cli_text.Command)
@@ -155,6 +172,7 @@ def validate(
         if outcome.findings:
             out.print(findings_table(outcome.findings, f"{book.name} 校验结果"))
         out.print(f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""))
+        out.print(total_line(outcome))
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -177,8 +195,9 @@ def score(
             table.add_row(i.level1, i.name, _fmt(i.weight), _fmt(i.score) if i.applicable else "不适用")
         out.print(table)
         rate = "—" if s.execution_rate is None else f"{s.execution_rate * 100:.2f}%"
+        out.print(f"评分规则：{outcome.scheme.name if outcome.scheme else s.scheme}")
         out.print(f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}")
-        out.print(f"[bold]总分 {_fmt(s.total)}，等级 {s.grade or '—'}[/]")
+        out.print(f"[bold]{total_line(outcome)}[/]")
         if outcome.findings:
             out.print(f"另有校验问题：{counts_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
@@ -208,11 +227,12 @@ def summary(
         except OutputExists as exc:
             _fail(str(exc))
     try:
-        update_workbook(book, target, summary=(outcome.evaluation, outcome.scores), clear=False)
+        update_workbook(
+            book, target, summary=(outcome.evaluation, outcome.scores, outcome.scheme), clear=False
+        )
     except PermissionError:
         _fail(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试。")
-    s = outcome.scores
-    out.print(f"已生成自评表：{target}（总分 {_fmt(s.total)}，等级 {s.grade or '—'}）。")
+    out.print(f"已生成自评表：{target}（{total_line(outcome)}）。")
     if outcome.errors:
         out.print(
             f"[yellow]注意：数据仍有 {outcome.errors} 项错误，自评表中的数字可能不可靠；请运行 perfeval-xl validate。[/]"
@@ -248,7 +268,12 @@ def report(
         if pdf:
             check_output(target.with_suffix(".pdf"), force)
         render_report(
-            outcome.evaluation, outcome.scores, target, template=template_file, findings=outcome.findings
+            outcome.evaluation,
+            outcome.scores,
+            target,
+            template=template_file,
+            findings=outcome.findings,
+            scheme=outcome.scheme,
         )
         out.print(f"已生成自评报告：{target}")
         if pdf:
@@ -291,13 +316,17 @@ def pdf(
             copy = update_workbook(
                 book,
                 work / f"summary{book.suffix}",
-                summary=(outcome.evaluation, outcome.scores),
+                summary=(outcome.evaluation, outcome.scores, outcome.scheme),
                 clear=False,
             )
             parts = [office.to_pdf(copy, work / "summary.pdf", sheet=SUMMARY_SHEET)]
             if with_report:
                 docx = render_report(
-                    outcome.evaluation, outcome.scores, work / "report.docx", findings=outcome.findings
+                    outcome.evaluation,
+                    outcome.scores,
+                    work / "report.docx",
+                    findings=outcome.findings,
+                    scheme=outcome.scheme,
                 )
                 parts.append(office.to_pdf(docx, work / "report.pdf"))
             if len(parts) == 1:
@@ -336,7 +365,7 @@ def fill(
 
     from .batch import fill_csv
 
-    rule_set = _rules(rules)
+    rule_set = _rules(rules) or default_scheme()
     if not data.is_file():
         _fail(
             f"找不到 CSV 文件 {data}。" if not data.exists() else f"{data} 不是文件；请给出 CSV 文件的路径。"
@@ -468,6 +497,91 @@ def collect(
     if summary.books == 0:
         raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_FINDINGS if summary.errors or summary.unusable else EXIT_OK)
+
+
+rules_app = typer.Typer(
+    name="rules",
+    cls=cli_text.Group,
+    help="评分规则：列出可用的规则，导出一套规则作为本地规则文件的起点，检查规则文件。",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.callback()
+def rules_list(ctx: typer.Context) -> None:
+    """列出可用的评分规则（内置规则和 PERFEVAL_XL_SCHEMES 文件夹中的规则）。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .rules.scheme import available
+
+    try:
+        schemes = available()
+    except SchemeError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+    table = Table(title="评分规则")
+    for head in ("规则", "名称", "年度", "执行率分值", "一级指标", "摘要", "文件"):
+        table.add_column(head, overflow="fold")
+    for s in schemes:
+        levels = "、".join(
+            f"{x.name}{'' if x.weight is None else ' ' + _fmt(x.weight).removesuffix('.00')}"
+            for x in s.level1
+        )
+        table.add_row(
+            s.id,
+            s.name,
+            str(s.year or ""),
+            _fmt(s.execution.weight).removesuffix(".00"),
+            levels or "（不分一级、二级）",
+            s.digest,
+            s.path,
+        )
+    out.print(table)
+    out.print(
+        "用 --rules 规则名 或 --rules 文件.toml 选用；perfeval-xl rules export 规则名 -o 文件.toml 导出后修改。"
+    )
+
+
+@rules_app.command("export", cls=cli_text.Command)
+def rules_export(
+    name: Annotated[str, typer.Argument(help="要导出的规则（如 hubei）或规则文件路径。")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="写出的规则文件（.toml）。")],
+    force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
+) -> None:
+    """把一套评分规则写成 .toml 文件，作为财政部门自定规则的起点（含说明注释）。"""
+    from .files import atomic_write_bytes
+
+    scheme = _rules(name)
+    assert scheme is not None
+    try:
+        check_output(output, force)
+    except OutputExists as exc:
+        _fail(str(exc))
+    text = Path(scheme.path).read_text(encoding="utf-8")
+    header = (
+        f"# 由 perfeval-xl rules export 从“{scheme.name}”（{scheme.id}，摘要 {scheme.digest}）导出。\n"
+        "# 修改后请把 [scheme] 的 id 和 name 改为本地的名称，再用 --rules 本文件.toml 选用。\n"
+    )
+    atomic_write_bytes(output, (header + text).encode("utf-8"))
+    out.print(f"已导出规则：{output}")
+
+
+@rules_app.command("check", cls=cli_text.Command)
+def rules_check(
+    file: Annotated[Path, typer.Argument(help="规则文件（.toml）。")],
+) -> None:
+    """检查规则文件：键名、取值、分值合计；有问题时说明行号和改法（退出码 2）。"""
+    from .rules.scheme import load_scheme
+
+    try:
+        scheme = load_scheme(file)
+    except SchemeError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+    out.print(f"规则文件 {file} 可以使用：{scheme.name}（{scheme.id}，摘要 {scheme.digest}）。")
 
 
 if __name__ == "__main__":  # pragma: no cover

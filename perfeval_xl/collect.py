@@ -36,16 +36,18 @@ from python_calamine import CalamineWorkbook
 from .files import atomic_path
 from .layout import fields as F
 from .model import Finding, Level, LevelCounts, Num
-from .rules.config import DEFAULT_RULES, RuleSet
-from .service import evaluate_read
+from .rules.scheme import Scheme, default_scheme
+from .service import evaluate_data
 from .workers import WorkerError, default_jobs, make_pool
 from .xlsx.read import (
     BookData,
     WorkbookError,
+    book_properties,
     check_header,
     check_sheets,
     evaluation_from_grids,
     read_workbook,
+    template_version,
 )
 
 BOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -71,6 +73,9 @@ class Book(LevelCounts):
     total: Decimal | None = None
     grade: str = ""
     findings: list[Finding] = field(default_factory=list)
+    scheme: str = ""  # the name of the scheme it was scored by
+    blocked: str = ""  # why there is no 总分 (issue 9 §6), "" when there is one
+    grade_labels: tuple[str, ...] = ()
 
     def leveled(self) -> list[Finding]:
         return self.findings
@@ -161,8 +166,10 @@ def _read_with_calamine(path: Path) -> BookData | None:
         book.close()
     header = grid[F.INDICATOR_HEADER_ROW - 1] if len(grid) >= F.INDICATOR_HEADER_ROW else ()
     check_header(header, path.name)
-    ev, findings = evaluation_from_grids(info, grid[F.INDICATOR_FIRST_ROW - 1 :])
-    return BookData(path, ev, findings)
+    properties = book_properties(path)
+    version = template_version(properties, info)
+    ev, findings = evaluation_from_grids(info, grid[F.INDICATOR_FIRST_ROW - 1 :], version=version)
+    return BookData(path, ev, findings, properties)
 
 
 def _rows(rows: list[list[object]]) -> list[tuple[object, ...]]:
@@ -208,7 +215,7 @@ def _value(v: object) -> object:
 # ------------------------------------------------------------------------------------------ worker
 
 
-def _init(rules: RuleSet) -> RuleSet:
+def _init(rules: Scheme | None) -> Scheme | None:
     return rules
 
 
@@ -216,14 +223,14 @@ def _close(state: Any) -> None:
     return None
 
 
-def _read(rules: RuleSet, message: tuple[Path, list[Path]]) -> list[Book | Unusable]:
+def _read(rules: Scheme | None, message: tuple[Path, list[Path]]) -> list[Book | Unusable]:
     base, paths = message
     out: list[Book | Unusable] = []
     for path in paths:
         name = path.relative_to(base).as_posix()
         try:
             data = read_book(path)
-            outcome = evaluate_read(data.evaluation, data.findings, rules)
+            outcome = evaluate_data(data, rules)  # each workbook by its own scheme unless --rules
         except WorkbookError as exc:
             out.append(Unusable(name, str(exc)))
             continue
@@ -246,6 +253,9 @@ def _read(rules: RuleSet, message: tuple[Path, list[Path]]) -> list[Book | Unusa
                 s.total,
                 s.grade,
                 outcome.findings,
+                scheme=outcome.scheme.name if outcome.scheme else "",
+                blocked=s.blocked_line,
+                grade_labels=tuple(g.label for g in outcome.scheme.grades) if outcome.scheme else (),
             )
         )
     return out
@@ -267,7 +277,7 @@ def collect(
     out: Path,
     *,
     jobs: int | None = None,
-    rules: RuleSet = DEFAULT_RULES,
+    rules: Scheme | None = None,
     progress: Progress | None = None,
 ) -> CollectSummary:
     """Read every workbook under ``folder`` and write the roll-up ``out`` (atomically).
@@ -295,7 +305,7 @@ def collect(
     return summary
 
 
-def _read_all(folder: Path, chunks: list[list[Path]], jobs: int, rules: RuleSet) -> Iterator[list[Any]]:
+def _read_all(folder: Path, chunks: list[list[Path]], jobs: int, rules: Scheme | None) -> Iterator[list[Any]]:
     """Results chunk by chunk, in order; a chunk lost with a dead worker is retried once, then listed."""
     if not chunks:
         return
@@ -343,7 +353,7 @@ class _RollUp:
     """The roll-up workbook, written row by row (XlsxWriter constant-memory mode)."""
 
     def __init__(
-        self, path: Path, folder: Path, out_dir: Path, summary: CollectSummary, rules: RuleSet
+        self, path: Path, folder: Path, out_dir: Path, summary: CollectSummary, rules: Scheme | None
     ) -> None:
         self.summary, self.folder, self.out_dir = summary, folder, out_dir
         self.wb = xlsxwriter.Workbook(
@@ -398,8 +408,9 @@ class _RollUp:
                 "错误",
                 "警告",
                 "文件",
+                "评分规则",
             ),
-            (6, 14, 28, 30, 12, 8, 14, 14, 10, 8, 6, 6, 6, 40),
+            (6, 14, 28, 30, 12, 8, 14, 14, 10, 8, 6, 6, 6, 40, 20),
         )
         self.grades_ws = wb.add_worksheet("等级分布")
         self.findings = self._sheet(
@@ -420,7 +431,7 @@ class _RollUp:
         self.bands = dict.fromkeys((label for _, label in BANDS), 0)
         self.seen: dict[tuple[str, str], str] = {}
         self.duplicates: list[tuple[str, str, str]] = []
-        self.rules = rules
+        self.grade_labels = [g.label for g in (rules or default_scheme()).grades]
 
     def _sheet(self, name: str, heads: tuple[str, ...], widths: tuple[int, ...]) -> Any:
         ws = self.wb.add_worksheet(name)
@@ -458,11 +469,16 @@ class _RollUp:
             self._number(ws, row, col, value, f["money"])
         self._number(ws, row, 8, b.rate, f["pct"])
         self._number(ws, row, 9, b.total, f["score"])
-        ws.write_string(row, 10, b.grade, f["text"])
+        # No 总分 without complete data: the 等级 cell says why instead (issue 9 §6).
+        ws.write_string(row, 10, b.grade if b.total is not None else b.blocked, f["text"])
         ws.write_number(row, 11, b.errors, f["error"] if b.errors else f["int"])
         ws.write_number(row, 12, b.warnings, f["warning"] if b.warnings else f["int"])
         self._link(ws, row, 13, b.file, "", b.file)
+        ws.write_string(row, 14, b.scheme, f["text"])
         self.rows["units"] += 1
+        for label in b.grade_labels:
+            if label not in self.grade_labels:
+                self.grade_labels.append(label)
         if isinstance(b.adjusted, Decimal):
             self.sums["adjusted"] += b.adjusted
         if isinstance(b.executed, Decimal):
@@ -566,7 +582,7 @@ class _RollUp:
         ws.write_string(4, 0, "等级", f["head"])
         ws.write_string(4, 1, "个数", f["head"])
         ws.write_string(4, 2, "占比", f["head"])
-        labels = [label for _, label in self.rules.grades] + ["未评分"]
+        labels = [*self.grade_labels, "未评分"]
         counts = {**s.grades, "未评分": s.books - scored}
         for i, label in enumerate(labels, start=5):
             ws.write_string(i, 0, label, f["text"])

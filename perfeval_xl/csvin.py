@@ -31,11 +31,10 @@ read, findings and all: bad numbers, an over-executed budget and the like are fo
 
 Interpretations (issue 5 left them to us):
 
-- 指标性质 blank: taken from 年度指标值 (``≥50个``); a target that is text (``效果明显``) makes the row
-  定性; a bare number (``90%``) leaves 指标性质 blank for validation to ask. 正向/反向 are read as ≥/≤.
-  度量单位 blank: taken from 年度指标值. 实际完成值 ``20家`` is read as 20 when 家 is the row's unit.
-- 定性 rows: 年度指标值 is kept as text; 完成档次 may instead be written in 实际完成值 (``达成年度指标``).
-- 一级/二级指标 written with their weight (``产出指标(50分)``) are read without it.
+- Indicator cells are kept as written (``≥266米``, ``不少于12种``, ``90%以上``, ``═``, ``定量指标``,
+  ``产出指标(50分)``, ``经济效益⏎指标``): rules.reading reads them — direction, numbers, labels — exactly as it
+  reads a workbook's cells, and the workbook written from the CSV holds the same text, which its own
+  formulas read the same way. Only a plain number (``95``, ``1,234``) becomes a number.
 - 评价类型 blank: 部门整体支出 when 评价对象 is 部门整体 (or 部门整体支出, 整体支出), else 项目支出.
 - 项目资金 其中 rows: columns named ``<row>_<column>``, e.g. ``当年财政拨款_年初预算数``,
   ``上年结转资金_全年预算数``, ``其他资金_全年执行数`` (short forms ``当年财政拨款_年初/_全年/_执行``;
@@ -58,8 +57,7 @@ from typing import Literal
 import pandas as pd
 
 from .model import Evaluation, Finding, Indicator, Kind, Level, Num
-from .rules import vocab
-from .rules.numbers import normalize_width, parse_number, split_indicator_value
+from .rules.numbers import normalize_width, parse_number
 
 CellKind = Literal["text", "number", "year", "code"]
 DEPARTMENT_SUBJECT = "部门整体"
@@ -636,65 +634,27 @@ class _Reader:
     def indicator(
         self, cells: dict[str, str], line: int, index: int
     ) -> tuple[Indicator, dict[str, str], list[Finding]]:
+        """One indicator row as written: labels, 指标性质 and values are kept as the file has them (``≥266米``
+        stays ``≥266米``); rules.reading reads them, the same way it reads a workbook's cells."""
         get = cells.get
         source = {c.field: c.name for c in _INDICATOR_COLUMNS if c.name in self.headers}
-        problems: list[Finding] = []
-        entered_op = _operator_word(get("指标性质", ""))
-        target_text, entered_unit = get("年度指标值", ""), get("度量单位", "")
-        t_op, t_value, t_unit = split_indicator_value(target_text)
-        operator = entered_op or t_op
-        if not operator and isinstance(t_value, str) and not _is_na(t_value):
-            operator = "定性"
-        if not entered_op and (t_op or "指标性质" not in self.headers):
-            source["operator"] = "年度指标值"
-        if not entered_unit and (t_unit or "度量单位" not in self.headers):
-            source["unit"] = "年度指标值"
-        unit = entered_unit or t_unit
-        if entered_op and t_op and vocab.normalize_operator(entered_op) != vocab.normalize_operator(t_op):
-            header = self.headers["年度指标值"]
-            problems.append(
-                self.finding(
-                    "CSV_OPERATOR_CONFLICT",
-                    Level.WARNING,
-                    f"第{line}行“指标性质”为“{entered_op}”，“{header}”却写作“{target_text}”。已按指标性质“{entered_op}”计分，请核对。",
-                    line,
-                    header,
-                    f"indicators[{index}].operator",
-                )
-            )
-        qualitative = vocab.normalize_operator(operator) == "定性"
-        target: Num
-        if qualitative:
-            target = target_text or None
-        elif isinstance(t_value, Decimal) and (not t_unit or _same_measure(t_unit, unit)):
-            target = t_value
-        else:
-            target = parse_number(target_text)
-        actual_text = get("实际完成值", "")
-        actual = parse_number(actual_text)
-        if isinstance(actual, str) and not qualitative:
-            a_op, a_value, a_unit = split_indicator_value(actual_text)
-            if not a_op and isinstance(a_value, Decimal) and a_unit and _same_measure(a_unit, unit):
-                actual = a_value
-        band = get("完成档次", "")
-        if not band and qualitative and vocab.normalize_band(actual_text):
-            band = actual_text
-            source["band"] = "实际完成值"
         indicator = Indicator(
-            level1=_without_points(get("一级指标", "")),
-            level2=_without_points(get("二级指标", "")),
+            level1=get("一级指标", ""),
+            level2=get("二级指标", ""),
             name=get("三级指标", ""),
-            operator=operator,
-            target=target,
-            unit=unit,
-            actual=actual,
-            band=band,
+            operator=get("指标性质", ""),
+            target=_value_cell(get("年度指标值", "")),
+            unit=get("度量单位", ""),
+            actual=_value_cell(get("实际完成值", "")),
+            band=get("完成档次", ""),
             weight=parse_number(get("分值", "")),
             score=parse_number(get("得分", "")),
             deviation_note=get("偏差原因分析及改进措施", ""),
+            method=get("计分方法", ""),
+            coefficient=_value_cell(get("得分系数", "")),
             row=line,
         )
-        return indicator, source, problems
+        return indicator, source, []
 
     def locator(
         self, first_line: int, where: dict[str, int], lines: list[int], sources: list[dict[str, str]]
@@ -819,32 +779,16 @@ def _assign(ev: Evaluation, path: str, value: Num) -> None:
     setattr(target, leaf, value)
 
 
-_OPERATOR_WORDS = {"正向": "≥", "正向指标": "≥", "反向": "≤", "反向指标": "≤", "定性指标": "定性"}
+_PLAIN_NUMBER = re.compile(r"[\s0-9０-９.,，．+\-－−]+")
 
 
-def _operator_word(text: str) -> str:
-    t = normalize_width(text).strip()
-    return _OPERATOR_WORDS.get(t, {">=": "≥", "<=": "≤"}.get(t, t))
-
-
-_UNIT_SAME = {"百分比": "%", "百分之": "%"}
-
-
-def _same_measure(a: str, b: str) -> bool:
-    def norm(u: str) -> str:
-        u = normalize_width(u).strip()
-        return _UNIT_SAME.get(u, u)
-
-    return norm(a) == norm(b)
-
-
-def _is_na(text: str) -> bool:
-    return text.strip() in vocab.NOT_APPLICABLE
-
-
-def _without_points(text: str) -> str:
-    """``产出指标(50分)`` → ``产出指标``."""
-    return re.sub(r"\s*[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]\s*$", "", text)
+def _value_cell(text: str) -> Num:
+    """A value cell (年度指标值, 实际完成值, 得分系数) as the model keeps it: a plain number as a Decimal
+    (``1,234`` → 1234), anything else as written (``≥266米``, ``95%``, ``效果明显``)."""
+    value = parse_number(text)
+    if isinstance(value, Decimal) and _PLAIN_NUMBER.fullmatch(text):
+        return value
+    return text.strip() or None
 
 
 def _suggest(label: str) -> str:

@@ -55,11 +55,11 @@ from .display import counts_line
 from .layout import fields as F
 from .layout.spec import SheetSpec, col_index, col_letter, split_ref
 from .layout.styles import INPUT_FILL, MARK_FILLS, STYLES
-from .layout.summary import COLS, IND_HEADERS, PROJECT_FUND_ROWS, summary_sheet
+from .layout.summary import COLS, ind_headers, project_fund_rows, summary_sheet
 from .layout.template import findings_sheet
 from .model import Budget, Finding, FundLine, Indicator, Level
 from .rules import scoring
-from .rules.config import DEFAULT_RULES, PRESETS, RuleSet
+from .rules.scheme import Scheme, SchemeError, default_scheme, find_recorded, get_scheme
 from .service import Outcome, evaluate_read
 from .xlsx.read import (
     INDICATOR_COLS,
@@ -71,6 +71,7 @@ from .xlsx.read import (
     check_header,
     check_sheets,
     evaluation_from_grids,
+    template_version,
 )
 from .xlsx.write import findings_row, findings_summary, mark_notes, ordered_findings
 
@@ -79,6 +80,8 @@ TITLE = "绩效自评"
 LOG_FILE = Path(tempfile.gettempdir()) / "perfeval-xl-excel.log"
 #: Custom document property holding the rule set's name (layout.template.template_book).
 RULES_PROPERTY = "perfeval-xl rules"
+#: Where the template writes its scheme's id and digest (校验计算 sheet), readable by every engine.
+SCHEME_CELLS = "A2:B2"
 
 #: The 校验结果 table: title row 1, summary row 2, header row 3, findings from row 4 (template.findings_sheet).
 FINDINGS_HEADER_ROW = 3
@@ -120,7 +123,7 @@ def about(book: xw.Book | None = None) -> None:
     _run(book, "关于", _about)
 
 
-def _run(book: xw.Book | None, action: str, body: Callable[[xw.Book, RuleSet], None]) -> None:
+def _run(book: xw.Book | None, action: str, body: Callable[[xw.Book, Scheme], None]) -> None:
     """Run one button: a polite message for a workbook we cannot use, a logged error for anything else."""
     try:
         book = book if book is not None else xw.Book.caller()
@@ -166,16 +169,28 @@ def _log(action: str, book_name: str, exc: BaseException) -> Path:
     return LOG_FILE
 
 
-def rules_for(book: Any) -> RuleSet:
-    """The rule set the template was built with (its custom document property), else the national one.
-
-    Only the Windows engine can read document properties; elsewhere this is ``DEFAULT_RULES``.
+def rules_for(book: Any) -> Scheme:
+    """The scheme the template was built with: its id and digest on the hidden 校验计算 sheet (cells
+    ``SCHEME_CELLS``, one bulk read that every engine can do), else the national one (a workbook made
+    before schemes). A scheme this machine does not have is refused (WorkbookError, a polite message):
+    scoring by other rules would show a wrong total.
     """
+    recorded, digest = "", ""
     try:
-        name = book.api.CustomDocumentProperties(RULES_PROPERTY).Value
-    except Exception:  # no COM object, no such property: the template's default
-        return DEFAULT_RULES
-    return next((r for r in PRESETS.values() if r.name == name), DEFAULT_RULES)
+        if F.BOOK_CALC in _sheet_names(book):
+            values = book.sheets[F.BOOK_CALC].range(SCHEME_CELLS).options(ndim=2).value[0]
+            recorded, digest = cell_text(values[0]), cell_text(values[1])
+    except Exception:  # an odd workbook: the national rules, and the reader says what else is wrong
+        return default_scheme()
+    if not recorded:
+        return default_scheme()
+    scheme, _ = find_recorded(recorded, digest)
+    if scheme is None:
+        raise WorkbookError(
+            f"本工作簿按评分规则“{recorded}”制作，本机没有这套规则。请向下发模板的财政部门索取规则文件，"
+            "放入环境变量 PERFEVAL_XL_SCHEMES 所指的文件夹后再试。"
+        )
+    return scheme
 
 
 # ------------------------------------------------------------------------------------- reading
@@ -196,15 +211,18 @@ def _sheet_names(book: xw.Book) -> list[str]:
     return [s.name for s in book.sheets]
 
 
-def evaluate_open_book(book: xw.Book, rules: RuleSet = DEFAULT_RULES) -> Outcome:
+def evaluate_open_book(book: xw.Book, rules: Scheme | None = None) -> Outcome:
     """Read 基本信息 and 绩效指标 (one read each), refuse a workbook that is not ours, score and check it."""
     check_sheets(_sheet_names(book), book.name)
     info = _read(book.sheets[F.INFO], 1, INFO_ROWS, INFO_COLS)
     ws = book.sheets[F.INDICATORS]
     grid = _read(ws, F.INDICATOR_HEADER_ROW, max(F.INDICATOR_LAST_ROW, _last_row(ws)), INDICATOR_COLS)
     check_header(grid[0], book.name)
-    ev, findings = evaluation_from_grids(info, grid[F.INDICATOR_FIRST_ROW - F.INDICATOR_HEADER_ROW :])
-    return evaluate_read(ev, findings, rules)
+    version = template_version({}, info)
+    ev, findings = evaluation_from_grids(
+        info, grid[F.INDICATOR_FIRST_ROW - F.INDICATOR_HEADER_ROW :], version=version
+    )
+    return evaluate_read(ev, findings, rules or rules_for(book))
 
 
 def _listed_marks(book: xw.Book) -> tuple[set[tuple[str, str]], int]:
@@ -346,7 +364,7 @@ def _fmt(value: Decimal | None) -> str:
 # ------------------------------------------------------------------------------------- the buttons
 
 
-def _validate(book: xw.Book, rules: RuleSet) -> None:
+def _validate(book: xw.Book, rules: Scheme) -> None:
     outcome = evaluate_open_book(book, rules)
     listed, old_last = _listed_marks(book)
     _apply_marks(book, listed, mark_notes(outcome.findings))
@@ -363,13 +381,14 @@ def score_lines(outcome: Outcome) -> list[str]:
     """The score summary the command line prints (perfeval-xl score), line by line."""
     s = outcome.scores
     rate = "—" if s.execution_rate is None else f"{s.execution_rate * 100:.2f}%"
+    total = f"总分 {_fmt(s.total)}，等级 {s.grade or '—'}" if s.total is not None else s.blocked_line
     return [
         f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}",
-        f"总分 {_fmt(s.total)}，等级 {s.grade or '—'}",
+        total,
     ]
 
 
-def _score(book: xw.Book, rules: RuleSet) -> None:
+def _score(book: xw.Book, rules: Scheme) -> None:
     outcome = evaluate_open_book(book, rules)
     lines = [f"{outcome.evaluation.unit_name or book.name} 评分", *score_lines(outcome)]
     if outcome.findings:
@@ -377,7 +396,7 @@ def _score(book: xw.Book, rules: RuleSet) -> None:
     _alert(book, "\n".join(lines), mode="critical" if outcome.errors else "info")
 
 
-def _clear(book: xw.Book, rules: RuleSet) -> None:
+def _clear(book: xw.Book, rules: Scheme) -> None:
     _check_ours(book)
     listed, old_last = _listed_marks(book)
     _apply_marks(book, listed, {})
@@ -389,7 +408,7 @@ def _clear(book: xw.Book, rules: RuleSet) -> None:
     _alert(book, f"已清除 {len(listed)} 个单元格的校验标注。", mode="info")
 
 
-def _about(book: xw.Book, rules: RuleSet) -> None:
+def _about(book: xw.Book, rules: Scheme) -> None:
     _alert(
         book,
         f"perfeval-xl {__version__}：预算绩效自评（校验、评分、生成自评表）。\n"
@@ -405,9 +424,10 @@ def _about(book: xw.Book, rules: RuleSet) -> None:
 class SummaryPlan:
     """What the 自评表 button writes, computed from the snapshot spec before anything is written."""
 
-    def __init__(self, spec: SheetSpec, indicators: int) -> None:
+    def __init__(self, spec: SheetSpec, indicators: int, scheme: Scheme | None = None) -> None:
         self.spec = spec
-        self.head = _row_of(spec, "B", IND_HEADERS[0])  # the indicator header row
+        self.scheme = scheme or default_scheme()
+        self.head = _row_of(spec, "B", ind_headers(self.scheme)[0])  # the indicator header row
         self.rows = max(indicators, 1)  # indicator rows (an empty table keeps one blank row)
         self.last = split_ref(spec.print_setup.area.split(":")[1])[1]
         self.width = len(COLS)
@@ -448,7 +468,10 @@ class SummaryPlan:
         money = _row_of(self.spec, "B", "年度资金总额")
         first_col = col_index("D")
         cells: dict[tuple[int, int], tuple[str, str]] = {}
-        rows = [*range(money, money + len(PROJECT_FUND_ROWS) + 1), *range(self.block[0], self.block[1] + 1)]
+        rows = [
+            *range(money, money + len(project_fund_rows(self.scheme)) + 1),
+            *range(self.block[0], self.block[1] + 1),
+        ]
         styles = _styles(self.spec)
         for r in rows:
             for ci in range(first_col if r < self.head else 2, self.width + 1):
@@ -571,9 +594,11 @@ def _check_ours(book: xw.Book) -> None:
     check_header(_read(book.sheets[F.INDICATORS], row, row, INDICATOR_COLS)[0], book.name)
 
 
-def _summary(book: xw.Book, rules: RuleSet) -> None:
+def _summary(book: xw.Book, rules: Scheme) -> None:
     outcome = evaluate_open_book(book, rules)
-    plan = SummaryPlan(summary_sheet(outcome.evaluation, outcome.scores), len(outcome.evaluation.indicators))
+    plan = SummaryPlan(
+        summary_sheet(outcome.evaluation, outcome.scores, rules), len(outcome.evaluation.indicators), rules
+    )
     ws, current = _current_block(book, plan)
     first, last = plan.block
     resize_block(ws, first, current, plan.rows)
@@ -591,7 +616,8 @@ def _summary(book: xw.Book, rules: RuleSet) -> None:
     ws.page_setup.print_area = plan.spec.print_setup.area
     ws.activate()
     s = outcome.scores
-    message = f"已生成自评表（总分 {_fmt(s.total)}，等级 {s.grade or '—'}）。"
+    total = f"总分 {_fmt(s.total)}，等级 {s.grade or '—'}" if s.total is not None else s.blocked_line
+    message = f"已生成自评表（{total}）。"
     if outcome.errors:
         message += f"\n注意：数据仍有 {outcome.errors} 项错误，自评表中的数字可能不可靠；请点击“校验”查看。"
     _alert(book, message, mode="critical" if outcome.errors else "info")
@@ -628,7 +654,7 @@ def PERFEVAL_EXEC_SCORE(budget: Any, executed: Any, weight: Any = 10) -> float |
     """
     line = FundLine(adjusted=cell_number(budget), executed=cell_number(executed))
     rate = scoring.execution_rate(Budget(total=line))
-    return _out(scoring.execution_score(rate, cell_number(weight)))
+    return _out(scoring.execution_score(rate, cell_number(weight), default_scheme()))
 
 
 @xw.func
@@ -638,14 +664,16 @@ def PERFEVAL_EXEC_SCORE(budget: Any, executed: Any, weight: Any = 10) -> float |
 @xw.arg("weight", doc="分值")
 @xw.arg("band", doc="完成档次（定性指标）")
 @xw.arg("score", doc="自评得分（定性指标必填）")
+@xw.arg("rules", doc="评分规则（可省略，默认 national）")
 def PERFEVAL_INDICATOR_SCORE(
-    operator: Any, target: Any, actual: Any, weight: Any, band: Any = "", score: Any = None
+    operator: Any, target: Any, actual: Any, weight: Any, band: Any = "", score: Any = None, rules: Any = ""
 ) -> float | str:
-    """三级指标得分（全国规则）：正向 ≥ 完成得满分，否则 分值 × 实际 ÷ 指标值；反向 ≤ 超出时 分值 × 指标值 ÷ 实际；
-    定性指标取自评得分（不超过分值）；不适用（/）或无法计算时返回空白。
+    """三级指标得分：正向 ≥ 完成得满分，否则 分值 × 实际 ÷ 指标值；反向 ≤ 超出时 分值 × 指标值 ÷ 实际；
+    定性指标取自评得分（不超过分值）；不适用（/）或无法计算时返回空白。指标值可照表填写（"≥266米"、"不少于12种"），
+    指标性质可留空。规则可选（如 "hubei"）。
 
-    例：=PERFEVAL_INDICATOR_SCORE("≥", 262, 224, 15) → 12.82；=PERFEVAL_INDICATOR_SCORE("≤", 3, 4, 15) → 11.25；
-    =PERFEVAL_INDICATOR_SCORE("定性", "满意", "达成年度指标", 10, "达成年度指标", 9) → 9。
+    例：=PERFEVAL_INDICATOR_SCORE("≥", 262, 224, 15) → 12.82；=PERFEVAL_INDICATOR_SCORE("", "≤3个工作日", "4个工作日", 15)
+    → 11.25；=PERFEVAL_INDICATOR_SCORE("定性", "满意", "达成年度指标", 10, "达成年度指标", 9) → 9。
     """
     ind = Indicator(
         operator=cell_text(operator),
@@ -655,7 +683,11 @@ def PERFEVAL_INDICATOR_SCORE(
         band=cell_text(band),
         score=cell_number(score),
     )
-    return _out(scoring.indicator_score(ind))
+    try:
+        scheme = get_scheme(cell_text(rules)) if cell_text(rules) else default_scheme()
+    except SchemeError:
+        return "规则不存在"
+    return _out(scoring.indicator_score(ind, scheme))
 
 
 @xw.func

@@ -46,6 +46,7 @@ from .files import atomic_write_bytes
 from .model import Evaluation, Finding, Indicator, Kind, Level, Num, as_number
 from .rules import vocab
 from .rules.expr import round_half_up
+from .rules.scheme import Scheme
 from .rules.scoring import Scores, rate_for_display
 
 __all__ = [
@@ -126,14 +127,14 @@ def paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def target_text(ind: Indicator) -> str:
+def target_text(ind: Indicator, scheme: Scheme | None = None) -> str:
     """年度指标值 with its operator and unit (≥50个); 定性 targets as written; — when blank."""
-    return display.target_text(ind) or "—"
+    return display.target_text(ind, scheme) or "—"
 
 
-def actual_text(ind: Indicator) -> str:
+def actual_text(ind: Indicator, scheme: Scheme | None = None) -> str:
     """实际完成值 with its unit; for a 定性 row the chosen 完成档次; — when blank."""
-    return display.actual_text(ind) or "—"
+    return display.actual_text(ind, scheme) or "—"
 
 
 # -------------------------------------------------------------------------------------------- context
@@ -227,7 +228,9 @@ def _scored_rows(ev: Evaluation, scores: Scores) -> list[tuple[Indicator, Any]]:
     ]
 
 
-def _scores(ev: Evaluation, scores: Scores, rows: list[tuple[Indicator, Any]]) -> dict[str, Any]:
+def _scores(
+    ev: Evaluation, scores: Scores, rows: list[tuple[Indicator, Any]], scheme: Scheme | None
+) -> dict[str, Any]:
     used = {sc.level1 for _, sc in rows if sc.weight is not None}
     table = [
         {
@@ -236,7 +239,7 @@ def _scores(ev: Evaluation, scores: Scores, rows: list[tuple[Indicator, Any]]) -
             "score": points(scores.execution_score) or "—",
         }
     ]
-    for name, (weight, score) in scores.level1_totals().items():
+    for name, (weight, score) in scores.level1_totals(scheme).items():
         if name in used:
             table.append(
                 {"name": name or "（未填一级指标）", "weight": plain(weight), "score": points(score)}
@@ -245,8 +248,9 @@ def _scores(ev: Evaluation, scores: Scores, rows: list[tuple[Indicator, Any]]) -
     exec_weight = as_number(ev.execution_weight) or Decimal(0)
     raw = None if scores.execution_score is None else scores.execution_score + scores.indicator_score
     return {
-        "total": points(scores.total) or placeholder("自评得分（数据不全，无法计算）"),
-        "grade": scores.grade or placeholder("等级"),
+        # No 总分 without complete data (issue 9 §6): the placeholder says why, never a number.
+        "total": points(scores.total) or placeholder(f"总分（{scores.blocked_line or '数据不全'}）"),
+        "grade": scores.grade or placeholder("等级（总分未计）"),
         "rows": table,
         "sum_weight": plain(exec_weight + scores.applicable_weight),
         "sum_score": points(raw) or "—",
@@ -255,7 +259,12 @@ def _scores(ev: Evaluation, scores: Scores, rows: list[tuple[Indicator, Any]]) -
     }
 
 
-def _indicators(rows: list[tuple[Indicator, Any]]) -> list[dict[str, str]]:
+def _shown(sc: Any, step: str) -> str:
+    """年度指标值 / 实际完成值 as printed (the row program's t_show / a_show), — when blank."""
+    return str(sc.env.get(step, "")).strip() or "—"
+
+
+def _indicators(rows: list[tuple[Indicator, Any]], scheme: Scheme | None = None) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     prev: tuple[str, str] | None = None
     for ind, sc in rows:
@@ -271,8 +280,8 @@ def _indicators(rows: list[tuple[Indicator, Any]]) -> list[dict[str, str]]:
                 "m1": "restart" if new1 else "continue",
                 "m2": "restart" if new2 else "continue",
                 "name": ind.name.strip(),
-                "target": target_text(ind),
-                "actual": actual_text(ind),
+                "target": _shown(sc, "t_show"),
+                "actual": _shown(sc, "a_show"),
                 "weight": weight_text(ind.weight) or "—",
                 "score": shown,
             }
@@ -304,7 +313,7 @@ def _deviations(
         out.append(
             {
                 "name": ind.name.strip() or "（未命名指标）",
-                "detail": f"年度指标值{target_text(ind)}，实际完成值{actual_text(ind)}，"
+                "detail": f"年度指标值{_shown(sc, 't_show')}，实际完成值{_shown(sc, 'a_show')}，"
                 f"得分{points(sc.score)}分（分值{plain(sc.weight)}分）。",
                 "note": ind.deviation_note.strip() or placeholder("偏差原因分析及改进措施"),
             }
@@ -327,7 +336,9 @@ def _errors(findings: Sequence[Finding]) -> list[str]:
     return lines
 
 
-def report_context(ev: Evaluation, scores: Scores, findings: Sequence[Finding] = ()) -> dict[str, Any]:
+def report_context(
+    ev: Evaluation, scores: Scores, findings: Sequence[Finding] = (), scheme: Scheme | None = None
+) -> dict[str, Any]:
     """Every field the report template uses, as text (see ``report_template`` for the list)."""
     year = as_number(ev.year)
     rows = _scored_rows(ev, scores)
@@ -351,8 +362,8 @@ def report_context(ev: Evaluation, scores: Scores, findings: Sequence[Finding] =
         "error_count": sum(1 for f in findings if f.level == Level.ERROR),
         "t": _texts(ev),
         "b": budget,
-        "s": _scores(ev, scores, rows),
-        "indicators": _indicators(rows),
+        "s": _scores(ev, scores, rows, scheme),
+        "indicators": _indicators(rows, scheme),
         "deviations": _deviations(ev, scores, rows, budget),
     }
 
@@ -400,13 +411,18 @@ def _template_source(ev: Evaluation, template: Path | None) -> io.BytesIO | str:
 
 
 def render_document(
-    ev: Evaluation, scores: Scores, *, template: Path | None = None, findings: Sequence[Finding] = ()
+    ev: Evaluation,
+    scores: Scores,
+    *,
+    template: Path | None = None,
+    findings: Sequence[Finding] = (),
+    scheme: Scheme | None = None,
 ) -> bytes:
     """The report as .docx bytes."""
     import jinja2
     from docxtpl import DocxTemplate
 
-    context = report_context(ev, scores, findings)
+    context = report_context(ev, scores, findings, scheme)
     try:
         tpl = DocxTemplate(_template_source(ev, template))
         env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
@@ -435,9 +451,11 @@ def render_report(
     *,
     template: Path | None = None,
     findings: Sequence[Finding] = (),
+    scheme: Scheme | None = None,
 ) -> Path:
     """Write the 自评报告 for ``ev`` to ``out`` (.docx, atomically) and return ``out``."""
-    return atomic_write_bytes(Path(out), render_document(ev, scores, template=template, findings=findings))
+    document = render_document(ev, scores, template=template, findings=findings, scheme=scheme)
+    return atomic_write_bytes(Path(out), document)
 
 
 # ------------------------------------------------------------------------------------------------ PDF
@@ -475,7 +493,9 @@ def _one_report(book: Path, force: bool) -> tuple[str, str]:
         return "up_to_date", str(target)
     try:
         outcome = evaluate_book(book)
-        render_report(outcome.evaluation, outcome.scores, target, findings=outcome.findings)
+        render_report(
+            outcome.evaluation, outcome.scores, target, findings=outcome.findings, scheme=outcome.scheme
+        )
     except (WorkbookError, ReportError, OSError) as exc:
         return "failed", str(exc)
     return "written", str(target)

@@ -316,7 +316,10 @@ def book_calc_sheet(scheme: Scheme, blank: dict[str, object]) -> SheetSpec:
     s = SheetSpec(
         F.BOOK_CALC, widths={"A": 24, "B": 6, "C": 26, "D": 10, "E": 8, "F": 6, "G": 40}, hidden=True
     )
-    s.put("A1", "校验计算：由公式自动生成，请勿修改", "note")
+    s.put("A1", "校验计算：由公式自动生成，请勿修改（第 2 行：评分规则、摘要、模板版本）", "note")
+    s.put("A2", scheme.id, "calc_plain")
+    s.put("B2", scheme.digest, "calc_plain")
+    s.put("C2", F.TEMPLATE_VERSION, "calc_plain")
     for col, head in zip(
         "ABCDEFG", ("代码", "级别", "字段", "工作表", "单元格", "成立", "说明"), strict=True
     ):

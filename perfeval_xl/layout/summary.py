@@ -23,6 +23,7 @@ ignores such a print area and prints the prepared rows too (README: what the cle
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from ..model import Evaluation, Indicator, Kind, Num
@@ -87,6 +88,10 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None, scheme: Scheme |
     scheme = scheme or default_scheme()
     live = ev is None
     s = SheetSpec(F.SUMMARY, widths=dict(WIDTHS), tab_color="C00000")
+    # Both versions share the frame (columns, print setup) so that a snapshot replaces the live sheet in
+    # place (xlsx.fastfill keeps the template's frame): the live block's helper columns are hidden in both.
+    s.widths[K_COL] = s.widths[INDEX_COL] = 6
+    s.hidden_columns = (K_COL, INDEX_COL)
     info = F.FIELD_BY_KEY
     kind_ref = _ref(F.INFO, info["kind"].cell)
     is_project_f = f'{kind_ref}="{Kind.PROJECT.value}"'
@@ -265,6 +270,7 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None, scheme: Scheme |
 
     total_row = head + n + 1
     merge(f"A{total_row}:F{total_row}", scheme.label("total"), "p_label")
+    s.print_setup = replace(s.print_setup, repeat_rows=f"{head}:{head}")
     put(f"G{total_row}", scores.weight_total, "p_total")
     if scores.total is not None:
         put(f"H{total_row}", scores.total, "p_total")
@@ -273,11 +279,11 @@ def summary_sheet(ev: Evaluation | None, scores: Scores | None, scheme: Scheme |
         put(f"H{total_row}", "未计", "p_total")
         put(f"I{total_row}", scores.blocked_line, "p_text")
     s.heights[total_row] = max(24.0, row_height((scores.blocked_line, WIDTHS["I"])))
-    _footer(s, total_row, ev.filled_by, ev.filled_on)
+    _footer(s, total_row, ev.filled_by, ev.filled_on, head)
     return s
 
 
-def _footer(s: SheetSpec, total_row: int, filled_by: str, filled_on: str) -> None:
+def _footer(s: SheetSpec, total_row: int, filled_by: str, filled_on: str, head: int) -> None:
     sign = total_row + 2
     s.merge(f"A{sign}:C{sign}", f"填报人：{filled_by}", "p_footer")
     s.merge(f"D{sign}:E{sign}", "财务负责人：", "p_footer")
@@ -291,7 +297,7 @@ def _footer(s: SheetSpec, total_row: int, filled_by: str, filled_on: str) -> Non
         fit_width=1,
         fit_height=0,
         area=f"A1:I{sign + 4}",
-        repeat_rows="",
+        repeat_rows=f"{head}:{head}",
         margins_cm=(1.5, 2.0, 1.5, 1.2),
     )
 
@@ -321,8 +327,6 @@ def _live_block(s: SheetSpec, head: int, scheme: Scheme) -> None:
     n = f"${K_COL}$1"
     s.put(COUNT_CELL, None, "calc_plain", formula=f"=SUM({column_range(scheme, 'filled')})", cached=0)
     s.put("L1", "← 已填指标数（本表自动列出）", "calc_plain")
-    s.widths[K_COL] = s.widths[INDEX_COL] = 6
-    s.hidden_columns = (K_COL, INDEX_COL)
 
     def col(name: str) -> str:
         letter = column_of(scheme, name)

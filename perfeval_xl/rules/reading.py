@@ -264,16 +264,28 @@ def direction_steps(scheme: Scheme) -> list[Step]:
             ),
         ),
     )
-    band_cell = Ref("b_n")
-    bands = _chain(
-        (
+    band_cell, actual_text = Ref("b_n"), Ref("a_n")
+
+    def band_of(cell: Expr, otherwise: Expr | str) -> Expr:
+        return _chain(
             (
-                Or(*(band_cell.eq(vocab.normalise(n, vocab.NORMALISE_WORD)) for n in (q.name, *q.aliases))),
-                q.name,
-            )
-            for q in scheme.qualitative
+                (
+                    Or(*(cell.eq(vocab.normalise(n, vocab.NORMALISE_WORD)) for n in (q.name, *q.aliases))),
+                    q.name,
+                )
+                for q in scheme.qualitative
+            ),
+            otherwise,
+        )
+
+    # The band as entered; filled forms often write it in 实际完成值 instead ([P1] 达成预期指标).
+    bands = band_of(
+        band_cell,
+        If(
+            band_cell.eq(""),
+            band_of(actual_text, ""),
+            If(Or(*(band_cell.eq(m) for m in vocab.NOT_APPLICABLE)), "/", "?"),
         ),
-        If(band_cell.eq(""), "", If(Or(*(band_cell.eq(m) for m in vocab.NOT_APPLICABLE)), "/", "?")),
     )
     return [
         Step("o_n", normalise_expr(Ref(OPERATOR), vocab.NORMALISE_WORD), "指标性质（规范化）"),

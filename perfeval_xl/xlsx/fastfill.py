@@ -52,7 +52,7 @@ from ..layout.styles import MARK_FILLS, STYLES
 from ..layout.summary import summary_sheet
 from ..layout.template import findings_sheet, template_book
 from ..model import Evaluation, Finding, Level
-from ..rules.config import DEFAULT_RULES, RuleSet
+from ..rules.scheme import Scheme, default_scheme
 from ..rules.scoring import Scores
 from .fill import field_value
 from .render_xlsxwriter import render_book
@@ -334,6 +334,8 @@ class _SpecSheet:
         xml = _SHEET_DATA_RE.sub("\x00DATA\x00", xml, count=1)
         xml = _MERGES_RE.sub("", xml, count=1)
         xml = re.sub(r"<hyperlinks>.*?</hyperlinks>", "", xml, flags=re.S)
+        # The live sheet's conditional formats (borders of the rows in use) do not belong on a snapshot.
+        xml = re.sub(r"<conditionalFormatting\b.*?</conditionalFormatting>", "", xml, flags=re.S)
         xml = _DIMENSION_RE.sub("\x00DIM\x00", xml, count=1)
         before, _, after = xml.partition("\x00DATA\x00")
         self.head, _, self.middle = before.partition("\x00DIM\x00")
@@ -509,8 +511,8 @@ class _Parts:
 class CompiledTemplate:
     """The template, parsed once; ``write`` fills a copy with one evaluation (see module doc)."""
 
-    def __init__(self, rules: RuleSet = DEFAULT_RULES, compresslevel: int = COMPRESSLEVEL) -> None:
-        self.rules = rules
+    def __init__(self, rules: Scheme | None = None, compresslevel: int = COMPRESSLEVEL) -> None:
+        self.rules = rules = rules or default_scheme()
         self.compresslevel = compresslevel
         book = template_book(rules)
         self.sheet_names = [s.name for s in book.sheets]
@@ -558,12 +560,11 @@ class CompiledTemplate:
         # workbook.xml: the 自评表 print area changes with the number of indicators
         workbook = parts.data["xl/workbook.xml"].decode()
         index = self.sheet_names.index(F.SUMMARY)
-        m = re.search(
-            rf'(<definedName name="_xlnm.Print_Area" localSheetId="{index}">)([^<!]*!)([^<]*)(<)', workbook
-        )
+        m = re.search(rf'(<definedName name="_xlnm.Print_Area" localSheetId="{index}">)([^<]*)(<)', workbook)
         if m is None:
             raise TemplateMismatch("模板中没有“自评表”的打印区域。")
-        self._workbook = (workbook[: m.end(2)], workbook[m.start(4) :])
+        # The live 自评表's print area grows by formula; a snapshot has a fixed one.
+        self._workbook = (workbook[: m.end(1)] + f"'{F.SUMMARY}'!", workbook[m.start(3) :])
 
         custom = parts.data.get("docProps/custom.xml", b"").decode()
         self.properties = {unescape(n): unescape(v) for n, v in _PROPERTY_RE.findall(custom)}
@@ -580,14 +581,15 @@ class CompiledTemplate:
     def _check_frames(self, book: Any) -> None:
         """The per-unit sheets keep the template's columns and print setup: they must not differ."""
         live = next(s for s in book.sheets if s.name == F.SUMMARY)
-        snap = summary_sheet(Evaluation(), _EMPTY_SCORES)
+        snap = summary_sheet(Evaluation(), _EMPTY_SCORES, self.rules)
         same = (
             live.widths == snap.widths
             and live.hidden_columns == snap.hidden_columns
             and live.freeze == snap.freeze
             and live.tab_color == snap.tab_color
             and live.protect == snap.protect
-            and replace(live.print_setup, area="") == replace(snap.print_setup, area="")
+            and replace(live.print_setup, area="", dynamic_last_row="")
+            == replace(snap.print_setup, area="", dynamic_last_row="")
         )
         if not same:
             raise TemplateMismatch("“自评表”快照与模板的列宽或打印设置不同，快速填写无法沿用模板的版式。")
@@ -667,7 +669,7 @@ class CompiledTemplate:
         else:
             data[self._sheet_part[F.FINDINGS]] = self._findings.render(findings_sheet(), self.style_id)[0]
         if scores is not None:
-            summary_xml, area = self._summary.render(summary_sheet(ev, scores), self.style_id)
+            summary_xml, area = self._summary.render(summary_sheet(ev, scores, self.rules), self.style_id)
             data[self._sheet_part[F.SUMMARY]] = summary_xml
             prefix, suffix = self._workbook
             data["xl/workbook.xml"] = (prefix + _absolute_area(area) + suffix).encode()
@@ -704,7 +706,7 @@ class CompiledTemplate:
         return Path(out)
 
 
-_EMPTY_SCORES = Scores(None, None, (), Decimal(0), Decimal(0), None, "")
+_EMPTY_SCORES = Scores(None, None, (), Decimal(0), Decimal(0), None, "", blocked=("没有绩效指标",))
 
 
 def write_zip(path: Path, parts: Iterable[tuple[str, bytes]], compresslevel: int = COMPRESSLEVEL) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from ..files import atomic_path
 from ..layout import fields as F
 from ..model import Evaluation, Finding
+from ..rules.scheme import Scheme
 from ..rules.scoring import Scores
 from .read import open_workbook
 from .render_openpyxl import set_value
@@ -36,6 +37,7 @@ def fill_workbook(
     template: Path,
     findings: Sequence[Finding] | None = None,
     scores: Scores | None = None,
+    scheme: Scheme | None = None,
 ) -> Path:
     """Write ``ev`` into a copy of ``template`` at ``out`` (atomically), with marks and 自评表 if given.
 
@@ -55,7 +57,7 @@ def fill_workbook(
         _mark_cells(wb, findings)
         _write_findings_sheet(wb, findings)
     if scores is not None:
-        _replace_summary(wb, ev, scores)
+        _replace_summary(wb, ev, scores, scheme)
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return out

@@ -42,7 +42,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from ..files import atomic_path
-from ..rules.config import DEFAULT_RULES, RuleSet
+from ..rules.scheme import Scheme
 
 
 def _macros_dir() -> Path:
@@ -510,7 +510,7 @@ def make_macro_workbook(xlsx: Path, out: Path, *, macros_dir: Path = MACROS_DIR)
     return out
 
 
-def build_macro_template(out: Path, rules: RuleSet = DEFAULT_RULES) -> Path:
+def build_macro_template(out: Path, rules: Scheme | None = None) -> Path:
     """``perfeval-xl template --macro``: the template of ``xlsx.build`` made macro-enabled, at ``out``."""
     from .build import build_template
 

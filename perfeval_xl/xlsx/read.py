@@ -28,11 +28,24 @@ class WorkbookError(Exception):
 
 @dataclass
 class BookData:
-    """A workbook read into the model, with problems found while reading (sheet and cell filled in)."""
+    """A workbook read into the model, with problems found while reading (sheet and cell filled in).
+
+    ``properties`` are the workbook's custom document properties: the template version and the scheme it
+    was made for (layout.fields.PROPERTY, SCHEME_PROPERTY, SCHEME_DIGEST_PROPERTY).
+    """
 
     path: Path
     evaluation: Evaluation
     findings: list[Finding] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def scheme_id(self) -> str:
+        return self.properties.get(F.SCHEME_PROPERTY) or self.properties.get(F.SCHEME_NAME_PROPERTY, "")
+
+    @property
+    def scheme_digest(self) -> str:
+        return self.properties.get(F.SCHEME_DIGEST_PROPERTY, "")
 
     @property
     def indicator_rows(self) -> list[int | None]:
@@ -124,16 +137,23 @@ def check_sheets(sheetnames: Sequence[str], name: str) -> None:
 
 
 def check_header(headers: Sequence[Any], name: str) -> None:
-    """Refuse an indicator sheet whose header row (row ``INDICATOR_HEADER_ROW``) is not the template's."""
+    """Refuse an indicator sheet whose header row (row ``INDICATOR_HEADER_ROW``) is not the template's.
+
+    The input columns A–M (every template version has them) are compared; each may carry any label a
+    scheme gives it (layout.fields.header_texts: 未完成原因分析 for 偏差原因分析及改进措施, 权重 for 分值 …).
+    """
     row = F.INDICATOR_HEADER_ROW
-    headers = list(headers)[: len(F.COLUMNS)]
-    expected = [c.header for c in F.COLUMNS[: len(headers)]]
-    got = [cell_text(h) for h in headers]
-    if got[: len(F.INPUT_COLUMNS)] != expected[: len(F.INPUT_COLUMNS)]:
-        raise WorkbookError(
-            f"{name} 的“{F.INDICATORS}”表第 {row} 行表头与模板不符（应为：{'、'.join(expected[:13])}）。"
-            "请不要增删或移动模板的列。"
-        )
+    got = [cell_text(h) for h in list(headers)[: len(F.COLUMNS)]]
+    got += [""] * (len(F.COLUMNS) - len(got))
+    for c in F.COLUMNS:
+        if c.letter > "M" or not c.is_input:
+            continue
+        if got[F.COLUMNS.index(c)] not in F.header_texts(c.key):
+            expected = "、".join(x.header for x in F.COLUMNS if x.letter <= "M")
+            raise WorkbookError(
+                f"{name} 的“{F.INDICATORS}”表第 {row} 行表头与模板不符（{c.letter} 列应为“{c.header}”，"
+                f"现为“{got[F.COLUMNS.index(c)]}”；整行应为：{expected}）。请不要增删或移动模板的列。"
+            )
 
 
 def check_ours(wb: openpyxl.Workbook, name: str) -> None:
@@ -153,8 +173,9 @@ def _grid(ws: Any, max_row: int, max_col: int) -> list[tuple[Any, ...]]:
     )
 
 
-#: The block of the 基本信息 sheet that holds every input (A1 to the last field's row, columns A–E).
-INFO_ROWS = max(split_ref(f.cell)[1] for f in F.FIELDS)
+#: The block of the 基本信息 sheet that holds every input (A1 to the last field's row, columns A–E), in
+#: every template version.
+INFO_ROWS = max(max(split_ref(f.cell)[1] for f in F.layout_for(v).fields) for v in F.VERSIONS)
 INFO_COLS = 5
 #: Columns A.. through the last input column of the 绩效指标 sheet.
 INDICATOR_COLS = max(col_index(c.letter) for c in F.INPUT_COLUMNS)
@@ -167,19 +188,21 @@ def _cell(grid: Sequence[Sequence[Any]], row: int, col: int) -> Any:
     return None
 
 
-def _read_info(grid: Sequence[Sequence[Any]], ev: Evaluation) -> None:
-    for f in F.FIELDS:
+def _read_info(grid: Sequence[Sequence[Any]], ev: Evaluation, layout: F.Layout) -> None:
+    for f in layout.fields:
         col, row = split_ref(f.cell)
         raw = _cell(grid, row, col_index(col))
-        if f.kind in ("number", "score", "integer"):
+        if f.kind in ("number", "score", "integer", "percent"):
             value: Any = cell_number(raw)
         else:
             value = cell_text(raw)
         _set(ev, f.key, value)
 
 
-def _read_indicators(rows: Iterable[Sequence[Any]], first: int, findings: list[Finding]) -> list[Indicator]:
-    cols = {c.key: col_index(c.letter) - 1 for c in F.INPUT_COLUMNS}
+def _read_indicators(
+    rows: Iterable[Sequence[Any]], first: int, findings: list[Finding], layout: F.Layout
+) -> list[Indicator]:
+    cols = {c.key: col_index(c.letter) - 1 for c in layout.columns}
     max_col = max(cols.values()) + 1
     out: list[Indicator] = []
     for offset, raw in enumerate(rows):
@@ -187,7 +210,7 @@ def _read_indicators(rows: Iterable[Sequence[Any]], first: int, findings: list[F
         values = tuple(raw)[:max_col] + (None,) * (max_col - len(raw))
 
         def get(key: str, values: tuple[Any, ...] = values) -> Any:
-            return values[cols[key]]
+            return values[cols[key]] if key in cols else None
 
         ind = Indicator(
             level1=cell_text(get("level1")),
@@ -201,6 +224,8 @@ def _read_indicators(rows: Iterable[Sequence[Any]], first: int, findings: list[F
             weight=cell_number(get("weight")),
             score=cell_number(get("score")),
             deviation_note=cell_text(get("deviation_note")),
+            method=cell_text(get("method")),
+            coefficient=cell_number(get("coefficient")),
             row=row,
         )
         if vocab.is_blank(ind):
@@ -225,21 +250,59 @@ def evaluation_from_grids(
     indicator_rows: Iterable[Sequence[Any]],
     *,
     first_row: int = F.INDICATOR_FIRST_ROW,
+    version: str = F.TEMPLATE_VERSION,
 ) -> tuple[Evaluation, list[Finding]]:
     """Turn cell values into the model: the one conversion every edge uses (file and live workbook).
 
     ``info_grid`` is the 基本信息 sheet from A1 (rows of columns A–E; a shorter grid reads as blanks);
     ``indicator_rows`` are the 绩效指标 rows from ``first_row`` down (columns A–M, values as a workbook
     library returns them: numbers, text, dates, None). Blank rows are skipped; each indicator keeps its
-    sheet row. Returns the evaluation and the findings made while reading (rows outside the template).
+    sheet row. ``version`` is the template version the workbook records (its input positions,
+    layout.fields.layout_for). Returns the evaluation and the findings made while reading (rows outside the
+    template).
     """
+    layout = F.layout_for(version)
     ev = Evaluation(budget=Budget(), text=ReportText())
-    for key in ("total", "appropriation", "carried_over", "other_funds"):
+    for key in ("total", *F.FUND_SLOTS):
         setattr(ev.budget, key, FundLine())
-    _read_info(info_grid, ev)
+    _read_info(info_grid, ev, layout)
     findings: list[Finding] = []
-    ev.indicators = _read_indicators(indicator_rows, first_row, findings)
+    ev.indicators = _read_indicators(indicator_rows, first_row, findings, layout)
     return ev, findings
+
+
+def template_version(properties: dict[str, str], info_grid: Sequence[Sequence[Any]]) -> str:
+    """The template version a workbook records, or (when its properties were lost) the one whose
+    执行率分值 label sits where that version puts it."""
+    version = properties.get(F.PROPERTY, "")
+    if version in F.VERSIONS:
+        return version
+    for v in reversed(F.VERSIONS):
+        cell = next(f.cell for f in F.layout_for(v).fields if f.key == "execution_weight")
+        if "执行率" in cell_text(_cell(info_grid, split_ref(cell)[1], 1)):
+            return v
+    return F.TEMPLATE_VERSION
+
+
+def book_properties(path: Path) -> dict[str, str]:
+    """The custom document properties of a workbook (docProps/custom.xml), {} when it has none."""
+    import re as _re
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("docProps/custom.xml").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return {}
+    out = {}
+    for m in _re.finditer(r'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:\w+>([^<]*)</vt:\w+>', xml):
+        out[_unescape(m[1])] = _unescape(m[2])
+    return out
+
+
+def _unescape(text: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
 
 
 def read_workbook(path: Path) -> BookData:
@@ -252,8 +315,9 @@ def read_workbook(path: Path) -> BookData:
         rows = wb[F.INDICATORS].iter_rows(
             min_row=F.INDICATOR_FIRST_ROW, max_col=INDICATOR_COLS, values_only=True
         )
-        ev, findings = evaluation_from_grids(info, rows)
-        return BookData(path, ev, findings)
+        properties = book_properties(path)
+        ev, findings = evaluation_from_grids(info, rows, version=template_version(properties, info))
+        return BookData(path, ev, findings, properties)
     except WorkbookError:
         raise
     except (KeyError, ValueError, TypeError, InvalidOperation, zipfile.BadZipFile, SyntaxError) as exc:

@@ -23,6 +23,7 @@ from ..layout.styles import INPUT_FILL, MARK_FILLS
 from ..layout.summary import summary_sheet
 from ..layout.template import findings_sheet
 from ..model import Evaluation, Finding, Level
+from ..rules.scheme import Scheme
 from ..rules.scoring import Scores
 from .read import check_ours, open_workbook
 from .render_openpyxl import apply_style, render_sheet, set_value
@@ -109,12 +110,12 @@ def _write_findings_sheet(wb, findings: Sequence[Finding]) -> None:  # type: ign
             apply_style(ws, f"E{r}", "link")
 
 
-def _replace_summary(wb, ev: Evaluation, scores: Scores) -> None:  # type: ignore[no-untyped-def]
+def _replace_summary(wb, ev: Evaluation, scores: Scores, scheme: Scheme | None = None) -> None:  # type: ignore[no-untyped-def]
     index = wb.sheetnames.index(F.SUMMARY) if F.SUMMARY in wb.sheetnames else len(wb.sheetnames)
     if F.SUMMARY in wb.sheetnames:
         wb.remove(wb[F.SUMMARY])
     ws = wb.create_sheet(F.SUMMARY, index)
-    render_sheet(ws, summary_sheet(ev, scores))
+    render_sheet(ws, summary_sheet(ev, scores, scheme))
 
 
 def update_workbook(
@@ -122,7 +123,7 @@ def update_workbook(
     out: Path | None = None,
     *,
     findings: Sequence[Finding] | None = None,
-    summary: tuple[Evaluation, Scores] | None = None,
+    summary: tuple[Evaluation, Scores, Scheme | None] | tuple[Evaluation, Scores] | None = None,
     clear: bool = True,
 ) -> Path:
     """Apply marks (``findings``) and/or the 自评表 snapshot (``summary``) to ``src``, saved to ``out``.
