@@ -697,6 +697,8 @@ def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], d
         raise where.at("scheme", "extends").fail("规则继承出现循环。")
     base, base_origins = _resolve(base_path, (*seen, path.resolve()))
     base.pop("scheme", None)
+    if "level1" in data and "weights" not in data:
+        base.pop("weights", None)  # the base's weight splits name the base's 一级 system, not this one
     merged = _merge(base, data)
     return merged, {**base_origins, **origins}
 
