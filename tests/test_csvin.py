@@ -282,7 +282,8 @@ def test_missing_required_headers_is_one_error_listing_them(tmp_path: Path) -> N
         "全年执行数（也可写作 executed / 预算执行数 / 执行数）" in message
         and "分值（也可写作 weight / 权重）" in message
     )
-    assert "单位名称" not in message
+    assert "单位名称（也可写作" not in message  # present, so not listed
+    assert "单位编码可以没有" in message  # and the file is told that 单位编码 is optional
 
 
 def test_no_header_at_all(tmp_path: Path) -> None:
@@ -303,15 +304,18 @@ def test_duplicate_header_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unknown_and_unnamed_columns_are_reported_not_fatal(tmp_path: Path) -> None:
-    header = [*HEADER, "全年预算数（元）", ""]
+    header = [*HEADER, "全年预算数（美元）", ""]
     rows = two_units()
-    rows[0]["全年预算数（元）"] = "1000000"
+    rows[0]["全年预算数（美元）"] = "1000000"
     rows[1][""] = "stray"
     result = read_csv(write(tmp_path, rows, header))
     assert len(result.units) == 2 and not result.has_errors
     found = {f.code: f for f in result.findings}
     assert found["CSV_COLUMN_UNKNOWN"].level == Level.INFO
-    assert "全年预算数（元）" in found["CSV_COLUMN_UNKNOWN"].message
+    message = found["CSV_COLUMN_UNKNOWN"].message
+    assert "全年预算数（美元）" in message
+    assert "如“全年预算数”" not in message  # never pointed at the 万元 column
+    assert "元、千元、万元 或 亿元" in message
     assert found["CSV_COLUMN_UNNAMED"].level == Level.WARNING
     assert found["CSV_COLUMN_UNNAMED"].cell == "第3行"
 
