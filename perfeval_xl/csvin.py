@@ -21,7 +21,7 @@ blank after its first row (issue 2). Reading it (issue 5, issue 9 §4–5, issue
   upper one's money unit. Title records above it (``2023年度项目支出绩效自评表``, ``单位：元``) are skipped;
   a money unit they state applies to the file. Messages name the header's real row(s).
 - Names are matched after normalising: full-width → half-width, spaces and ``_ - : / 、 *`` removed,
-  English case-insensitive, a trailing ``(A)``/``(B)`` and a leading ``其中`` dropped, and a trailing money
+  English case-insensitive, a trailing ``(A)``/``(B)``/``(分)`` and a leading ``其中`` dropped, and a trailing money
   unit taken off and kept (below). Accepted names and English aliases are in ``COLUMNS``.
 - Every cell is read as text (pandas ``dtype=str``): 单位编码 ``001234`` stays ``001234``; a 单位编码 written
   the Excel way as ``="001234"`` is unwrapped, a leading ``'`` (Excel's text mark) is dropped. Numbers are
@@ -335,7 +335,7 @@ _FIELD_FALLBACK = {
 }
 
 _HEADER_DROP = re.compile(r"[\s_\-—–:/、*·.]")
-_HEADER_SUFFIX = re.compile(r"\((?:a|b)\)$")
+_HEADER_SUFFIX = re.compile(r"\((?:a|b|分)\)$")
 _MONEY_SUFFIX = re.compile(rf"\((?:金额)?(?:单位)?{_UNIT_WORD}\)$")
 _MONEY_TAIL = re.compile(rf"{_UNIT_WORD}$")
 #: ``单位：元`` in a title record (not followed by a Chinese character: 单位：元宝山区… is a name).
@@ -1141,7 +1141,7 @@ class _Reader:
             )
             sources = "、".join(dict.fromkeys(f"{c.source}（{c.unit}）" for c in done))
             message = (
-                f"第{line}行的金额不是以万元填写，已按{sources}换算为万元（工作簿中的金额以万元为单位）：{parts}。"
+                f"CSV 第{line}行的金额不是以万元填写，已按{sources}换算为万元（工作簿中的金额以万元为单位）：{parts}。"
                 "如单位有误，请改正 CSV 后重新生成。"
             )
             out.append(
@@ -1185,7 +1185,7 @@ class _Reader:
                     )
                     percent = _tidy(value.scaleb(2)) if isinstance(value, Decimal) else value
                     message = (
-                        f"第{line}行“{header}”填的是“{excerpt(text)}”，没有 %：{rule}，即 {percent}%。"
+                        f"CSV 第{line}行“{header}”填的是“{excerpt(text)}”，没有 %：{rule}，即 {percent}%。"
                         "规则：不带 % 的执行率大于 1.5 时按百分数读取，不大于 1.5 时按小数读取。如不对，请写成带 % 的形式（如 98.27%）。"
                     )
                     f = self.finding("CSV_RATE_ASSUMED", Level.INFO, message, line, header, column.field)
@@ -1486,48 +1486,52 @@ def _without_points(text: str) -> str:
     return re.sub(r"\s*[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]\s*$", "", text)
 
 
-#: Words that carry a column's meaning, by what they say (the dimension) and the meaning; a hint for an
-#: unknown column never proposes a standard column whose meaning differs in any dimension (a score is not
-#: a weight: 执行率得分 must never be pointed at 执行率分值), nor one whose money unit differs.
-_MEANING_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "value": (
-        ("得分", "score"),
-        ("分数", "score"),
-        ("分值", "weight"),
-        ("权重", "weight"),
-        ("执行率", "rate"),
-        ("系数", "coefficient"),
-        ("预算数", "amount"),
-        ("执行数", "amount"),
-        ("金额", "amount"),
-        ("资金", "amount"),
-    ),
-    "stage": (("年初", "initial"), ("全年预算", "adjusted"), ("调整", "adjusted"), ("执行数", "executed")),
-    "money unit": (("万元", "万元"), ("千元", "千元"), ("亿元", "亿元"), ("元", "元")),
+#: Words that say what a column holds, and what: a hint for an unknown column never proposes a standard
+#: column that holds another kind of value (a score is not a weight: 执行率得分 must never be pointed at
+#: 执行率分值, which would put a score into a weight), nor another stage of the budget. Chinese names end
+#: in their head noun, so the kind is the word that ends last (执行率得分 is a score, 执行率 a rate).
+_KIND_WORDS = re.compile(r"得分|分数|分值|权重|系数|执行率|预算数|执行数|金额|资金|数额|分")
+_KINDS = {
+    "得分": "score",
+    "分数": "score",
+    "分值": "weight",
+    "权重": "weight",
+    "系数": "coefficient",
+    "分": "points",
+}
+_KINDS.update({"执行率": "rate", **dict.fromkeys(("预算数", "执行数", "金额", "资金", "数额"), "amount")})
+_STAGE_WORDS = re.compile(r"年初|全年预算|调整|执行数|执行")
+_STAGES = {
+    "年初": "initial",
+    "全年预算": "adjusted",
+    "调整": "adjusted",
+    "执行数": "executed",
+    "执行": "executed",
 }
 
 
-def _meanings(text: str) -> dict[str, frozenset[str]]:
-    """Per dimension, the meanings its words give ``text`` (longer words first, each place used once)."""
-    out = {}
-    for dimension, words in _MEANING_WORDS.items():
-        rest, found = text, set()
-        for word, meaning in sorted(words, key=lambda w: -len(w[0])):
-            if word in rest:
-                found.add(meaning)
-                rest = rest.replace(word, "|")
-        out[dimension] = frozenset(found)
-    return out
+def _meaning(text: str) -> tuple[str | None, str | None]:
+    """(kind of value, stage of the budget) ``text`` names, each None when it names none."""
+    kinds = list(_KIND_WORDS.finditer(text))
+    kind = _KINDS[max(kinds, key=lambda m: (m.end(), len(m[0])))[0]] if kinds else None
+    stage = None
+    if kind == "amount":  # 执行 in 执行率 is no stage; only amounts have one
+        stages = list(_STAGE_WORDS.finditer(text))
+        stage = _STAGES[stages[0][0]] if stages else None
+    return kind, stage
 
 
 def _same_meaning(label: str, candidate: str) -> bool:
-    """Whether a standard column may be proposed for an unknown header: no dimension where both say
-    something and say different things, and no money unit in the header (standard names have none:
-    every amount column is 万元, and a header in 元 is never pointed at one)."""
-    mine, theirs = _meanings(label), _meanings(candidate)
-    if mine["money unit"]:
+    """Whether a standard column may be proposed for an unknown header: the header names no money unit
+    (every amount column is 万元, so a header in 元 or 美元 is never pointed at one), and where both name a
+    kind of value the candidate names the same (a bare ``分`` names none: score or weight cannot be told),
+    and where both name a stage of the budget, the same."""
+    if _MONEY_TAIL.search(label.rstrip("）)")):
         return False
-    return all(not (mine[d] and theirs[d]) or mine[d] == theirs[d] for d in _MEANING_WORDS)
+    (kind, stage), (their_kind, their_stage) = _meaning(label), _meaning(candidate)
+    return (kind is None or kind == their_kind) and (
+        stage is None or their_stage is None or stage == their_stage
+    )
 
 
 def _suggest(label: str) -> str:
