@@ -562,7 +562,7 @@ def utf8_damage(chunks: Iterable[bytes]) -> tuple[int, int]:
     """(valid non-ASCII characters, bytes that are not UTF-8) of a byte stream read as UTF-8."""
     decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     good = bad = 0
-    for chunk in (*chunks, b""):
+    for chunk in itertools.chain(chunks, [b""]):
         text = decoder.decode(chunk, final=not chunk)
         wrong = len(_SURROGATE.findall(text))
         bad += wrong
@@ -920,7 +920,8 @@ class _Reader:
                         "CSV_ROW_TOO_LONG",
                         Level.ERROR,
                         f"第{line}行比表头多出{len(record) - self.header_width}个单元格（从第{self.header_width + 1}列起），"
-                        "可能是某个单元格含未加引号的逗号，使后面的值错位。请在 Excel 中修正后重新导出。该评价对象未导入。",
+                        "可能是某个单元格含未加引号的逗号，使后面的值错位。请在 Excel 中修正后重新导出。"
+                        f"评价对象“{group.label}”未导入。",
                         line,
                     )
                 )
@@ -985,7 +986,10 @@ class _Reader:
                 group.damaged_code = code
             if not key[1]:
                 group.unreadable = True
-                message = f"第{line}行开始新的单位“{key[0]}”，但“评价对象”为空。请填写“部门整体”或项目名称。该单位未导入。"
+                message = (
+                    f"第{line}行开始新的单位“{excerpt(key[0])}”，但“评价对象”为空。请填写“部门整体”或项目名称。"
+                    f"评价对象“{group.label}”未导入。"
+                )
                 group.findings.append(
                     self.finding("CSV_SUBJECT_MISSING", Level.ERROR, message, line, self.header_of(SUBJECT))
                 )
@@ -1012,7 +1016,7 @@ class _Reader:
         )
         message = (
             f"第{line}行“单位编码”为“{excerpt(code)}”：这是 Excel 把较长的编码显示成科学计数法后另存为 CSV 的结果，"
-            f"编码的后几位已经丢失，无法确定是哪个单位。{collide}评价对象“{group.key[1]}”未导入。"
+            f"编码的后几位已经丢失，无法确定是哪个单位。{collide}评价对象“{group.label}”未导入。"
             "请在原始数据中找回完整编码：在 Excel 中先把该列设置为“文本”格式，再粘贴编码后另存为 CSV；"
             '或导出时把编码写成 ="440882001" 的形式（Excel 会保留全部数字和前导 0）。'
         )
