@@ -87,6 +87,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import functools
 import io
 import itertools
 import re
@@ -587,6 +588,7 @@ def damaged_utf8_file(path: Path | str, chunk: int = 1 << 20) -> bool:
     return mostly_utf8(good, bad, bom)
 
 
+@functools.lru_cache(maxsize=4096)  # every row repeats its unit's code
 def unit_code(text: str) -> str:
     """A 单位编码 as written → as compared: Excel's ``="001234"`` unwrapped, a leading ``'`` dropped,
     full-width digits made half-width, spaces stripped."""
@@ -666,6 +668,7 @@ class _Reader:
         self.raw = ""  # the text with undecodable bytes as surrogates ("" when the file decoded cleanly)
         self.headers: dict[str, str] = {}  # standard name → header as in the file
         self.positions: dict[str, int] = {}  # standard name → column index
+        self.unit_names: tuple[str, ...] = ()  # the unit columns the file has
         self.units: dict[str, str] = {}  # standard name → money unit its header gives
         self.title_unit: str | None = None
         self.header: list[str] = []  # the header's labels as in the file
@@ -864,6 +867,7 @@ class _Reader:
             if cell.unit:
                 self.units[name] = cell.unit
         self.positions = seen
+        self.unit_names = tuple(c.name for c in _UNIT_COLUMNS if c.name in seen)
         missing = self.missing_text(set(seen))
         if missing:
             self.fail(
@@ -1061,7 +1065,7 @@ class _Reader:
         self, group: _Group, cells: dict[str, str], ident: dict[str, tuple[str, int]], line: int
     ) -> None:
         """Record the row's unit values; a value differing from an earlier row's is an error."""
-        given = {c.name: (cells[c.name], line) for c in _UNIT_COLUMNS if cells.get(c.name)}
+        given = {name: (cells[name], line) for name in self.unit_names if cells[name]}
         given.update({k: v for k, v in ident.items() if v[0]})
         if SUBJECT in given:
             given[SUBJECT] = (_subject(given[SUBJECT][0]), given[SUBJECT][1])

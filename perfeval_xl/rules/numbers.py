@@ -130,8 +130,8 @@ def _decimal(digits: str) -> Decimal | None:
         d = Decimal(digits.replace(",", ""))
     except InvalidOperation:
         return None
-    if not in_range(d):
-        return None
+    if (len(digits) > MAX_DIGITS or "e" in digits or "E" in digits) and not in_range(d):
+        return None  # (plain text of at most 30 characters is within the limits: no need to look)
     exponent = d.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:  # 1.5E+3 → 1500, as a clerk would read it
         with contextlib.suppress(InvalidOperation):
