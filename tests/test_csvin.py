@@ -1369,3 +1369,47 @@ def test_csv_codes_are_registered_and_used() -> None:
     )
     registered = {c for c, info in CATALOG_CODES.items() if info.origin == "csv"}
     assert used == registered == set(CSV_CODES)
+
+
+def test_two_row_header_with_a_title_slices_like_the_whole_file(tmp_path: Path) -> None:
+    upper = [
+        "单位编码",
+        "单位名称",
+        "评价年度",
+        "评价对象",
+        "项目资金（元）",
+        "",
+        "绩效指标",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
+    lower = ["", "", "", "", "全年预算数", "全年执行数", "一级指标", "二级指标", "三级指标", "指标性质"]
+    lower += ["年度指标值", "实际完成值", "分值"]
+    records = [["2023年度部门整体支出绩效自评表"], [], upper, lower]
+    for k in range(6):
+        records.append(
+            [f"00{k}", f"局{k}", "2023", "部门整体", f"{k}000000", "900000", "产出指标", "数量指标"]
+        )
+        records[-1] += ["a", "≥", "1", "1", "90"]
+        records.append(["", "", "", "", "", "", "效益指标", "社会效益指标", "b", "≥", "1", "1", "10"])
+    path = tmp_path / "t.csv"
+    path.write_text(text_of(records), encoding="utf-8-sig")
+    whole = read_csv(path)
+    assert [u.evaluation.budget.total.executed for u in whole.units] == [D(90)] * 6
+    plan = plan_csv(path)
+    assert not plan.whole and plan.header_index == 3
+    plan.per_slice = 1
+    state = batch._FillState(None, DEFAULT_RULES, tmp_path, False, path, tmp_path / "work")
+    state.tmp.mkdir()
+    units = []
+    for piece in plan.slices():
+        batch._parse(state, piece)
+        units += state.pending
+    assert len(list(plan.slices())) == 6
+    assert [u.evaluation for u in units] == [u.evaluation for u in whole.units]
+    assert [u.findings for u in units] == [u.findings for u in whole.units]
+    assert [u.rows for u in units] == [[5, 6], [7, 8], [9, 10], [11, 12], [13, 14], [15, 16]]
