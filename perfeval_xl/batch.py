@@ -54,11 +54,20 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .csvin import CODE, COLUMNS, NAME, SUBJECT, CsvUnit, normalize_header, read_csv
+from .csvin import (
+    CODE,
+    HEADER_SCAN,
+    NAME,
+    SUBJECT,
+    CsvUnit,
+    choose_header,
+    damaged_utf8_file,
+    read_csv,
+    unit_code,
+)
 from .files import atomic_path
 from .layout import fields as F
 from .model import Evaluation, Finding, Kind, Level, LevelCounts
-from .rules.numbers import normalize_width
 from .rules.scheme import Scheme, default_scheme
 from .service import evaluate, locate
 from .workers import Worker, WorkerError, WorkerPool, default_jobs, make_pool
@@ -80,9 +89,6 @@ _RESERVED = {
     *(f"LPT{i}" for i in range(1, 10)),
 }
 _CELL_LABEL = re.compile(r"^第(\d+)行(?: (.*))?$")
-_HEADER_SCAN = 10
-_DELIMITERS = (",", "\t", ";")
-_ALIASES = {normalize_header(a): c.name for c in COLUMNS for a in (c.name, *c.aliases)}
 
 
 # ------------------------------------------------------------------------------------------ names
@@ -339,7 +345,7 @@ class _Identity:
         """(unit, whether the record takes anything from the record above it)."""
         code_at, name_at, subject_at = self.positions
         code, name, subject = (self.cell(record, i) for i in (code_at, name_at, subject_at))
-        code = _code(code)
+        code = unit_code(code)
         if not code and not name and not subject:
             return (self.previous[2] if self.previous else None), True
         attached = self.previous is not None and _same_unit(code, name, *self.previous[:2])
@@ -350,11 +356,6 @@ class _Identity:
         unit = code or name
         self.previous = (code, name, unit)
         return unit, attached
-
-
-def _code(text: str) -> str:
-    m = re.fullmatch(r'="(.*)"', text)
-    return normalize_width(m[1] if m else text).strip()
 
 
 def _same_unit(code: str, name: str, code_before: str, name_before: str) -> bool:
@@ -381,6 +382,8 @@ def plan_csv(path: Path, jobs: int = 1) -> CsvPlan:
                 break
             return CsvPlan(plan.path)
         except UnicodeDecodeError:
+            if encoding == "utf-8-sig" and damaged_utf8_file(plan.path):
+                return CsvPlan(plan.path)  # UTF-8 with stray bytes: csvin reads it whole and names them
             continue
         except (csv.Error, OSError, ValueError):
             return CsvPlan(plan.path)
@@ -392,23 +395,20 @@ def plan_csv(path: Path, jobs: int = 1) -> CsvPlan:
     return plan
 
 
+def _head(path: Path, encoding: str, delimiter: str) -> list[list[str]]:
+    """The first records of the file, where csvin looks for the header."""
+    with _open(path, encoding) as fh:
+        return [record for _, (record, _) in zip(range(HEADER_SCAN), _records(fh, delimiter), strict=False)]
+
+
 def _scan(plan: CsvPlan, encoding: str) -> bool:
     """Header and unit spans of ``plan.path`` in ``encoding``; False when csvin should see it whole."""
-    best: tuple[int, int, str, int, list[str]] = (0, 0, ",", 0, [])
-    for delimiter in _DELIMITERS:
-        with _open(plan.path, encoding) as fh:
-            for index, (record, _) in enumerate(_records(fh, delimiter)):
-                if index >= _HEADER_SCAN:
-                    break
-                known = len({_ALIASES[h] for h in map(normalize_header, record) if h in _ALIASES})
-                if (known, len(record)) > best[:2]:
-                    best = (known, len(record), delimiter, index, record)
-    known, _, delimiter, header_index, header = best
-    names = [n for n in (_ALIASES.get(normalize_header(h.strip())) for h in header if h.strip()) if n]
-    if known == 0 or len(names) != len({*names}) or not {CODE, NAME, SUBJECT} <= {*names}:
-        return False  # csvin reports the missing or doubled columns
-    columns = {_ALIASES.get(normalize_header(h.strip())): i for i, h in enumerate(header) if h.strip()}
-    columns.pop(None, None)
+    choice = choose_header(lambda delimiter: _head(plan.path, encoding, delimiter))
+    names = [c.name for c in choice.cells if c.name]
+    if choice.known == 0 or len(names) != len({*names}) or not {CODE, NAME, SUBJECT} <= {*names}:
+        return False  # csvin reports the missing or doubled columns (or reads a file without codes whole)
+    columns = {c.name: i for i, c in enumerate(choice.cells) if c.name}
+    delimiter, header_index = choice.delimiter, choice.last
     plan.encoding, plan.delimiter, plan.header_index = encoding, delimiter, header_index
     plan.positions = (columns[CODE], columns[NAME], columns[SUBJECT])
     ident = _Identity(plan.positions)
@@ -574,6 +574,7 @@ def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
     try:
         outcome = evaluate(ev, state.rules, use_rows=False)
         findings = outcome.findings + locate(_long_texts(ev), ev, use_rows=False)
+        notes = locate(unit.notes, ev, use_rows=False)  # conversions etc.: in 校验结果 too (csvin)
         # No 总分 without complete data: the column then says why (issue 9 §6), never a number.
         s = outcome.scores
         result.total = s.blocked_line if s.total is None else f"{s.total:.2f}"
@@ -590,7 +591,7 @@ def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
             state.template.write(
                 ev,
                 state.outdir / name,
-                findings=findings,
+                findings=[*notes, *findings],
                 scores=outcome.scores,
                 properties={INPUT_PROPERTY: key, WRITTEN_PROPERTY: stamp},
                 modified=stamp,

@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfeval_xl.csvin import CsvResult, locate_findings, read_csv
+from perfeval_xl import batch
+from perfeval_xl.batch import fill_csv, plan_csv
+from perfeval_xl.catalog import CODES as CATALOG_CODES
+from perfeval_xl.csvin import CODES as CSV_CODES
+from perfeval_xl.csvin import (
+    COLUMNS,
+    MONEY_UNITS,
+    CsvResult,
+    choose_header,
+    column_of,
+    locate_findings,
+    read_csv,
+)
 from perfeval_xl.model import Finding, Kind, Level
+from perfeval_xl.rules.config import DEFAULT_RULES
 from perfeval_xl.rules.scoring import score
+from perfeval_xl.service import evaluate
+from perfeval_xl.xlsx.read import read_workbook
 
 D = Decimal
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +126,12 @@ def write(
     path = tmp_path / name
     path.write_bytes(buf.getvalue().encode(encoding))
     return path
+
+
+def text_of(records: list[list[str]]) -> str:
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerows(records)
+    return buf.getvalue()
 
 
 def by_subject(result: CsvResult) -> dict[str, object]:
@@ -282,7 +309,8 @@ def test_missing_required_headers_is_one_error_listing_them(tmp_path: Path) -> N
         "全年执行数（也可写作 executed / 预算执行数 / 执行数）" in message
         and "分值（也可写作 weight / 权重）" in message
     )
-    assert "单位名称" not in message
+    assert "单位名称（也可写作" not in message  # present, so not listed
+    assert "单位编码可以没有" in message  # and the file is told that 单位编码 is optional
 
 
 def test_no_header_at_all(tmp_path: Path) -> None:
@@ -303,15 +331,18 @@ def test_duplicate_header_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unknown_and_unnamed_columns_are_reported_not_fatal(tmp_path: Path) -> None:
-    header = [*HEADER, "全年预算数（元）", ""]
+    header = [*HEADER, "全年预算数（美元）", ""]
     rows = two_units()
-    rows[0]["全年预算数（元）"] = "1000000"
+    rows[0]["全年预算数（美元）"] = "1000000"
     rows[1][""] = "stray"
     result = read_csv(write(tmp_path, rows, header))
     assert len(result.units) == 2 and not result.has_errors
     found = {f.code: f for f in result.findings}
     assert found["CSV_COLUMN_UNKNOWN"].level == Level.INFO
-    assert "全年预算数（元）" in found["CSV_COLUMN_UNKNOWN"].message
+    message = found["CSV_COLUMN_UNKNOWN"].message
+    assert "全年预算数（美元）" in message
+    assert "如“全年预算数”" not in message  # never pointed at the 万元 column
+    assert "元、千元、万元 或 亿元" in message
     assert found["CSV_COLUMN_UNNAMED"].level == Level.WARNING
     assert found["CSV_COLUMN_UNNAMED"].cell == "第3行"
 
@@ -689,3 +720,696 @@ def test_seed_csv_reads_into_the_seed_figures_and_scores_94() -> None:
     assert project.kind == Kind.PROJECT and project.unit_code == dept.unit_code
     assert project.budget.appropriation.adjusted == project.budget.total.adjusted == D("2061.53")
     assert score(project).total is not None
+
+
+# --------------------------------------------------------------------------------------- field shapes (issue 9 §4–5)
+
+FIELD = ROOT / "tests" / "data" / "field"
+
+
+def field_corpus() -> dict[str, tuple[bytes, str]]:
+    sys.path.insert(0, str(FIELD))
+    try:
+        import make_field
+    finally:
+        sys.path.remove(str(FIELD))
+    return make_field.FIELD
+
+
+def test_field_corpus_is_what_the_script_writes() -> None:
+    corpus = field_corpus()
+    assert {p.name for p in FIELD.glob("*.csv")} == set(corpus) == set(FIELD_EXPECTED)
+    for name, (data, _) in corpus.items():
+        assert (FIELD / name).read_bytes() == data, name
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a field file must read as."""
+
+    units: list[tuple[str, str, str]]  # (单位编码, 单位名称, 评价对象) of the units read, in file order
+    skipped: list[str] = dc_field(default_factory=list)
+    codes: dict[str, int] = dc_field(default_factory=dict)  # finding code → how many
+    values: dict[tuple[int, str], object] = dc_field(default_factory=dict)  # (unit, model path) → value
+    rows: list[int] | None = None  # the first unit's CSV rows
+
+
+def value_at(ev: object, path: str) -> object:
+    for part in re.split(r"\.|\[|\]\.?", path):
+        if part:
+            ev = ev[int(part)] if part.isdigit() else getattr(ev, part)  # type: ignore[index]
+    return ev
+
+
+FIELD_EXPECTED: dict[str, Expected] = {
+    "title_rows.csv": Expected(
+        [("440882001", "雷州市科工贸和信息化局", "部门整体")],
+        values={(0, "budget.total.adjusted"): D("2652.84"), (0, "budget.total.executed"): D("2606.90")},
+        rows=[5, 6, 7],
+    ),
+    "two_row_header.csv": Expected(
+        [("001", "甲局", "部门整体")],
+        values={
+            (0, "budget.total.initial"): D(100),
+            (0, "budget.total.executed"): D(95),
+            (0, "indicators[2].level1"): "满意度指标",
+            (0, "indicators[0].weight"): D(50),
+        },
+        rows=[3, 4, 5],
+    ),
+    "yuan_headers.csv": Expected(
+        [("001", "甲局", "某项目")],
+        codes={"CSV_MONEY_CONVERTED": 1},
+        values={
+            (0, "budget.total.adjusted"): D("2652.84"),
+            (0, "budget.total.executed"): D("2606.90005"),
+            (0, "budget.appropriation.adjusted"): D(2000),
+        },
+    ),
+    "yuan_two_row_header.csv": Expected(
+        [("001", "甲局", "某项目")],
+        codes={"CSV_MONEY_CONVERTED": 1},
+        values={
+            (0, "budget.total.initial"): D(100),
+            (0, "budget.total.adjusted"): D(120),
+            (0, "budget.total.executed"): D("118.8"),
+            (0, "budget.appropriation.initial"): D(100),
+            (0, "budget.appropriation.executed"): D("118.8"),
+        },
+        rows=[4, 5, 6],
+    ),
+    "money_unit_column.csv": Expected(
+        [("001", "甲局", "部门整体"), ("002", "乙局", "部门整体"), ("003", "丙局", "部门整体")],
+        skipped=["004/部门整体"],
+        codes={"CSV_MONEY_CONVERTED": 2, "CSV_MONEY_UNIT_INVALID": 1},
+        values={
+            (0, "budget.total.adjusted"): D("123.456789"),
+            (1, "budget.total.adjusted"): D("123.45"),
+            (2, "budget.total.adjusted"): D(5000),
+            (2, "budget.total.executed"): D(4500),
+        },
+    ),
+    "excel_damaged_codes.csv": Expected(
+        [("440882003", "雷州市教育局", "部门整体"), ("000123", "某某中心", "部门整体")],
+        skipped=["4.40882E+11/部门整体"],
+        codes={"CSV_CODE_DAMAGED": 1},
+    ),
+    "no_code_column.csv": Expected(
+        [("", "甲局", "部门整体"), ("", "甲局", "甲项目"), ("", "乙局", "部门整体")],
+        codes={"CSV_CODE_MISSING": 1},
+    ),
+    "rate_columns.csv": Expected(
+        [("001", "局001", "部门整体"), ("002", "局002", "部门整体"), ("003", "局003", "部门整体")],
+        codes={"CSV_RATE_ASSUMED": 2},
+        values={
+            **{(i, "execution_rate_entered"): D("0.9827") for i in range(3)},
+            **{(i, "execution_score_entered"): D("9.83") for i in range(3)},
+        },
+    ),
+    "stray_byte.csv": Expected(
+        [("001", "雷州市科工贸和信息化局", "部门整体")],  # not mojibake
+        codes={"CSV_BYTES_INVALID": 1},
+        values={
+            (0, "indicators[1].deviation_note"): "受天气影响\ufffd，已整改",
+            (0, "budget.total.adjusted"): D(100),
+        },
+    ),
+    "huge_numbers.csv": Expected(
+        [("001", "甲局", "部门整体")],
+        values={
+            (0, "budget.total.executed"): "1e999999",
+            (0, "indicators[0].actual"): "1e999999",
+            (0, "indicators[1].actual"): "Infinity",
+            (0, "indicators[2].actual"): "NaN",
+        },
+    ),
+    "national_form.csv": Expected(
+        [("", "某县农业农村局", "高标准农田建设")],
+        codes={"CSV_CODE_MISSING": 1, "CSV_MONEY_CONVERTED": 1},
+        values={
+            (0, "budget.total.initial"): D(500),
+            (0, "budget.total.adjusted"): D(500),
+            (0, "budget.total.executed"): D("491.35"),
+            (0, "execution_rate_entered"): D("0.9827"),
+            (0, "execution_score_entered"): D("9.83"),
+            (0, "kind"): Kind.PROJECT,
+            (0, "indicators[0].name"): "培训人次",
+        },
+        rows=[5, 6, 7],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIELD_EXPECTED))
+def test_field_files_read_as_expected(name: str) -> None:
+    expected = FIELD_EXPECTED[name]
+    result = read_csv(FIELD / name)
+    got = [(u.evaluation.unit_code, u.evaluation.unit_name, u.evaluation.subject) for u in result.units]
+    assert got == expected.units
+    assert result.skipped == expected.skipped
+    assert Counter(codes(result)) == Counter(expected.codes), [f.message for f in result.findings]
+    for (i, path), value in expected.values.items():
+        assert value_at(result.units[i].evaluation, path) == value, (i, path)
+    if expected.rows is not None:
+        assert result.units[0].rows == expected.rows
+    assert all(len(f.message) < 700 for f in result.findings)
+    assert all(f.cell for f in result.findings if f.level is not Level.INFO)  # every problem names its row
+
+
+@pytest.mark.parametrize("name", sorted(FIELD_EXPECTED))
+def test_field_files_slice_like_the_whole_file(name: str, tmp_path: Path) -> None:
+    """batch.py plans its slices with csvin's header choice: the pieces read as the whole file."""
+    path = FIELD / name
+    whole = read_csv(path)
+    plan = plan_csv(path)
+    plan.per_slice = 1
+    state = batch._FillState(None, DEFAULT_RULES, tmp_path, False, path, tmp_path / "work")
+    state.tmp.mkdir()
+    units = []
+    for piece in plan.slices():
+        batch._parse(state, piece)
+        units += state.pending
+    assert [u.evaluation for u in units] == [u.evaluation for u in whole.units]
+    assert [u.rows for u in units] == [u.rows for u in whole.units]
+    assert [u.findings for u in units] == [u.findings for u in whole.units]
+
+
+def test_stray_byte_file_is_read_whole_by_fill(tmp_path: Path) -> None:
+    assert plan_csv(FIELD / "stray_byte.csv").whole  # csvin names the damage; a GB18030 slice would not
+    summary = fill_csv(FIELD / "stray_byte.csv", tmp_path / "out", jobs=0)
+    assert summary.units == 1
+    book = read_workbook(next((tmp_path / "out").glob("*.xlsx")))
+    assert book.evaluation.unit_name == "雷州市科工贸和信息化局"
+
+
+def test_conversions_reach_the_report_and_the_workbook(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    fill_csv(FIELD / "national_form.csv", out, jobs=0)
+    report = list(csv.DictReader((out / "_report.csv").read_text(encoding="utf-8-sig").splitlines()))
+    row = next(r for r in report if r["代码"] == "CSV_MONEY_CONVERTED")
+    assert (row["CSV行"], row["CSV列"]) == ("5", "项目资金（元）/年初预算数")
+    assert "4913500 元 → 491.35 万元" in row["说明"]
+    assert sum(r["代码"] == "CSV_MONEY_CONVERTED" for r in report) == 1  # once, not again from the workbook
+    (path,) = out.glob("*.xlsx")
+    book = read_workbook(path)
+    assert book.evaluation.budget.total.executed == D("491.35")
+    sheet = openpyxl.load_workbook(path, read_only=True)["校验结果"]
+    found = [r for r in sheet.iter_rows(values_only=True) if "CSV_MONEY_CONVERTED" in r]
+    assert len(found) == 1 and "491.35 万元" in str(found[0])
+
+
+# --------------------------------------------------------------------------------------- headers found
+
+
+def test_two_row_header_with_cells_merged_down_and_across(tmp_path: Path) -> None:
+    upper = [
+        "单位编码",
+        "单位名称",
+        "评价年度",
+        "评价对象",
+        "项目资金（万元）",
+        "",
+        "",
+        "绩效指标",
+        "",
+        "",
+        "",
+        "",
+    ]
+    upper += ["", "分值"]
+    lower = ["", "", "", "", "年初预算数", "全年预算数", "全年执行数", "一级指标", "二级指标", "三级指标"]
+    lower += ["指标性质", "年度指标值", "实际完成值", ""]
+    data = [
+        "1",
+        "甲",
+        "2023",
+        "部门整体",
+        "90",
+        "100",
+        "95",
+        "产出指标",
+        "数量指标",
+        "a",
+        "≥",
+        "10",
+        "10",
+        "100",
+    ]
+    path = tmp_path / "t.csv"
+    path.write_text(text_of([["某县 2023 年度绩效自评"], upper, lower, data]), encoding="utf-8")
+    result = read_csv(path)
+    assert result.findings == []
+    (u,) = result.units
+    assert (u.evaluation.budget.total.initial, u.evaluation.indicators[0].weight) == (D(90), D(100))
+    assert u.rows == [4]
+    assert u.locate("budget.total.initial") == (
+        4,
+        "项目资金（万元）/年初预算数",
+    )  # the unit is the upper one's
+    assert u.locate("indicators[0].level1") == (4, "一级指标")  # 绩效指标 adds nothing
+    assert u.locate("indicators[0].weight") == (4, "分值")  # merged down
+
+
+def test_missing_columns_name_the_real_header_rows(tmp_path: Path) -> None:
+    upper = ["单位编码", "单位名称", "评价年度", "评价对象", "项目资金", "", "绩效指标", "", ""]
+    lower = ["", "", "", "", "全年预算数", "全年执行数", "一级指标", "二级指标", "三级指标"]
+    path = tmp_path / "t.csv"
+    path.write_text(
+        text_of([["标题"], upper, lower, ["1", "甲", "2023", "部门整体", "1", "1", "a", "b", "c"]])
+    )
+    result = read_csv(path)
+    (f,) = result.findings
+    assert f.code == "CSV_HEADERS_MISSING" and "第2–3行" in f.message and f.cell == "第3行"
+    assert "年度指标值" in f.message and "实际完成值" in f.message
+
+
+def test_choose_header_prefers_one_row_when_the_upper_row_adds_nothing() -> None:
+    records = [["绩效指标", "", ""], ["一级指标", "二级指标", "三级指标"], ["产出指标", "数量指标", "x"]]
+    choice = choose_header(lambda d: iter(records) if d == "," else iter([]))
+    assert (choice.first, choice.last, choice.lines) == (1, 1, "第2行")
+    assert [c.name for c in choice.cells] == ["一级指标", "二级指标", "三级指标"]
+    records = [["项目资金（元）", "", ""], ["年初预算数", "全年预算数", "全年执行数"], ["1", "2", "3"]]
+    choice = choose_header(lambda d: iter(records) if d == "," else iter([]))
+    assert (choice.first, choice.last, choice.lines) == (0, 1, "第1–2行")  # the upper row gives the unit
+    assert [(c.name, c.unit) for c in choice.cells] == [
+        ("年初预算数", "元"),
+        ("全年预算数", "元"),
+        ("全年执行数", "元"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "unit"),
+    [
+        (["2023年度部门整体支出绩效自评表"], None),
+        (["单位：元"], "元"),
+        (["金额单位:千元"], "千元"),
+        (["2023年度项目支出绩效自评表（单位：亿元）"], "亿元"),
+        (["填报单位：元宝山区财政局"], None),  # 元宝山区 is a place
+        (["填报单位：某局", "", "单位：元"], "元"),
+    ],
+)
+def test_title_records_may_state_the_money_unit(tmp_path: Path, title: list[str], unit: str | None) -> None:
+    path = write(tmp_path, two_units(), before=(title,))
+    result = read_csv(path)
+    a = result.units[0].evaluation
+    factor = {None: 1, "元": D("0.0001"), "千元": D("0.1"), "亿元": D(10000)}[unit]
+    assert a.budget.total.adjusted == 100 * factor and a.budget.total.executed == 90 * factor
+    converted = [f for f in result.findings if f.code == "CSV_MONEY_CONVERTED"]
+    assert len(converted) == (0 if unit is None else 2)  # one per unit, on the row its amounts are on
+    if unit:
+        assert f"标题“单位：{unit}”" in converted[0].message and converted[0].cell == "第3行 全年预算数"
+
+
+# --------------------------------------------------------------------------------------- money
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "expected", "converted"),
+    [
+        ("全年预算数（元）", "1234567.89", D("123.456789"), True),
+        ("全年预算数(元)", "1,234,567.89", D("123.456789"), True),
+        ("全年预算数（单位：元）", "100", D("0.01"), True),
+        ("全年预算数/元", "100", D("0.01"), True),
+        ("全年预算数（千元）", "1234", D("123.4"), True),
+        ("全年预算数（亿元）", "1.5", D(15000), True),
+        ("全年预算数（万元）", "100", D(100), False),
+        ("全年预算数", "125000元", D("12.5"), True),  # the cell says its unit
+        ("全年预算数（元）", "12.5万元", D("12.5"), False),  # the cell's own unit wins
+        ("全年预算数（元）", "十万", "十万", False),  # not a number: kept for validation
+        ("budget_adjusted(元)", "10000", D(1), True),
+    ],
+)
+def test_money_in_other_units_is_converted_exactly(
+    tmp_path: Path, header: str, cell: str, expected: object, converted: bool
+) -> None:
+    rows = two_units()
+    rows[0]["全年预算数"] = cell
+    result = read_csv(write(tmp_path, rows, rename={"全年预算数": header}))
+    assert result.units[0].evaluation.budget.total.adjusted == expected
+    found = [f for f in result.findings if f.code == "CSV_MONEY_CONVERTED" and f.cell.startswith("第2行")]
+    assert len(found) == (1 if converted else 0)
+    if converted:
+        assert found[0].level == Level.INFO and found[0].cell == f"第2行 {header}"
+        assert header in found[0].message and "万元" in found[0].message
+        assert result.units[0].notes == [replace(found[0], sheet="", cell="")]
+        assert found[0].field == "budget.total.adjusted"
+    unit_of_header = column_of(header)[1] or "万元"  # 乙 (50): by the header alone
+    assert result.units[1].evaluation.budget.total.adjusted == D(50).scaleb(MONEY_UNITS[unit_of_header])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    amount=st.decimals(min_value=0, max_value=10**12, places=2), unit=st.sampled_from(["元", "千元", "亿元"])
+)
+def test_conversion_is_a_shift_of_the_point(tmp_path: Path, amount: Decimal, unit: str) -> None:
+    rows = two_units()
+    rows[0]["全年预算数"] = f"{amount:f}"
+    result = read_csv(write(tmp_path, rows, rename={"全年预算数": f"全年预算数（{unit}）"}))
+    value = result.units[0].evaluation.budget.total.adjusted
+    assert isinstance(value, Decimal)
+    assert value == amount.scaleb(MONEY_UNITS[unit])  # exact: no rounding anywhere
+    assert "E" not in str(value)
+
+
+def test_money_unit_column_against_headers(tmp_path: Path) -> None:
+    header = [*HEADER, "金额单位", "年初预算数（万元）"]
+    rows = two_units()
+    rows[0].update({"金额单位": "元", "年初预算数（万元）": "80"})  # header 万元, column 元: which one?
+    rows[3].update({"金额单位": "（元）", "全年预算数": "500000", "全年执行数": "500000"})
+    result = read_csv(write(tmp_path, rows, header))
+    assert result.skipped == ["001234/部门整体"]
+    (conflict,) = [f for f in result.findings if f.level == Level.ERROR]
+    assert conflict.code == "CSV_MONEY_UNIT_CONFLICT" and conflict.cell == "第2行 金额单位"
+    assert "年初预算数（万元）" in conflict.message and "万元" in conflict.message
+    (b,) = result.units
+    assert b.evaluation.budget.total.adjusted == D(50)
+
+
+def test_two_money_units_for_one_unit_is_a_conflict(tmp_path: Path) -> None:
+    header = [*HEADER, "金额单位"]
+    rows = two_units()
+    rows[0]["金额单位"] = "元"
+    rows[1]["金额单位"] = "万元"
+    result = read_csv(write(tmp_path, rows, header))
+    assert result.skipped == ["001234/部门整体"]
+    assert [f.code for f in result.findings if f.level == Level.ERROR] == ["CSV_UNIT_CONFLICT"]
+
+
+def test_header_in_yuan_never_lands_silently_in_the_wan_yuan_column(tmp_path: Path) -> None:
+    """Every standard money column, written with (元), is read and converted, never taken as 万元."""
+    money = [c for c in COLUMNS if c.money]
+    header = [*HEADER[:5], *HEADER[7:], *(f"{c.name}（元）" for c in money)]
+    rows = [{**unit("1", "甲"), **ind("a"), **{f"{c.name}（元）": "10000" for c in money}}]
+    result = read_csv(write(tmp_path, rows, header))
+    ev = result.units[0].evaluation
+    for c in money:
+        assert value_at(ev, c.field) == D(1), c.name
+    (found,) = [f for f in result.findings if f.code == "CSV_MONEY_CONVERTED"]
+    assert all(f"“{c.name}（元）”10000 元 → 1 万元" in found.message for c in money)
+
+
+# --------------------------------------------------------------------------------------- 执行率, 执行率得分
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected", "assumed"),
+    [
+        ("98.27%", D("0.9827"), None),
+        ("９８．２７％", D("0.9827"), None),
+        ("100%", D(1), None),
+        ("120%", D("1.2"), None),
+        ("98.27", D("0.9827"), "百分数"),
+        ("1.51", D("0.0151"), "百分数"),
+        ("0.9827", D("0.9827"), "小数"),
+        ("1.5", D("1.5"), "小数"),
+        ("1.2", D("1.2"), "小数"),
+        ("0", D(0), "小数"),
+        ("约98%", "约98%", None),  # text: kept for validation
+        ("", None, None),
+    ],
+)
+def test_execution_rate_entered(tmp_path: Path, cell: str, expected: object, assumed: str | None) -> None:
+    header = [*HEADER, "执行率", "执行率得分"]
+    rows = two_units()
+    rows[0].update({"执行率": cell, "执行率得分": "9.83"})
+    result = read_csv(write(tmp_path, rows, header))
+    ev = result.units[0].evaluation
+    assert ev.execution_rate_entered == expected and ev.execution_score_entered == D("9.83")
+    found = [f for f in result.findings if f.code == "CSV_RATE_ASSUMED"]
+    assert len(found) == (0 if assumed is None else 1)
+    if assumed:
+        assert (
+            found[0].level == Level.INFO and found[0].cell == "第2行 执行率" and assumed in found[0].message
+        )
+        assert found[0].field == "execution_rate_entered" and result.units[0].notes
+    assert result.units[0].locate("execution_score_entered") == (2, "执行率得分")
+
+
+@pytest.mark.parametrize(
+    ("label", "never"),
+    [
+        ("执行率得分数", "执行率分值"),
+        ("预算执行率得分值", "执行率分值"),
+        ("执行率分值数", "执行率得分"),
+        ("预算执行得分", "执行率分值"),
+        ("执行率（%）", "执行率分值"),
+        ("指标得分值", "分值"),
+        ("指标权重值", "得分"),
+        ("全年预算数（美元）", "全年预算数"),
+        ("全年执行数（港元）", "全年执行数"),
+        ("年初预算金额(元)", "年初预算数"),
+    ],
+)
+def test_hint_never_crosses_meanings(tmp_path: Path, label: str, never: str) -> None:
+    header = [*HEADER, label]
+    result = read_csv(write(tmp_path, two_units(), header))
+    (f,) = [f for f in result.findings if f.code == "CSV_COLUMN_UNKNOWN"]
+    assert f"如“{never}”" not in f.message
+
+
+@pytest.mark.parametrize(
+    ("label", "hint"),
+    [
+        ("执行率得分数", "执行率得分"),
+        ("预算执行得分", "执行率得分"),
+        ("单位编号", "单位编码"),
+        ("年初预算金额", "年初预算数"),
+    ],
+)
+def test_hint_still_helps_within_a_meaning(tmp_path: Path, label: str, hint: str) -> None:
+    result = read_csv(write(tmp_path, two_units(), [*HEADER, label]))
+    (f,) = [f for f in result.findings if f.code == "CSV_COLUMN_UNKNOWN"]
+    assert f"如“{hint}”" in f.message
+
+
+def test_score_coefficient_and_method_columns(tmp_path: Path) -> None:
+    header = [*HEADER, "得分系数", "计分方法"]
+    rows = two_units()
+    rows[0].update({"得分系数": "76%", "计分方法": "系数"})
+    ind0 = read_csv(write(tmp_path, rows, header)).units[0].evaluation.indicators[0]
+    assert (ind0.coefficient, ind0.method) == (D(76), "系数")
+
+
+# --------------------------------------------------------------------------------------- 单位编码
+
+
+def test_code_column_absent_is_one_warning_and_units_go_by_name(tmp_path: Path) -> None:
+    header = [h for h in HEADER if h != "单位编码"]
+    rows = [*two_units(), {**unit("", "丙所"), **ind("丙1")}, ind("丙2")]
+    result = read_csv(write(tmp_path, rows, header))
+    assert [u.evaluation.unit_name for u in result.units] == ["甲局", "乙中心", "丙所"]
+    assert [(f.code, f.level, f.cell) for f in result.findings] == [
+        ("CSV_CODE_MISSING", Level.WARNING, "第1行")
+    ]
+
+
+def test_blank_codes_are_one_warning_per_file(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[0]["单位编码"] = rows[3]["单位编码"] = ""
+    result = read_csv(write(tmp_path, rows))
+    assert len(result.units) == 2 and not result.has_errors
+    assert [(f.code, f.cell) for f in result.findings] == [("CSV_CODE_MISSING", "第1行 单位编码")]
+    rows = two_units()  # every unit with a code: no warning
+    assert read_csv(write(tmp_path, rows)).findings == []
+
+
+@pytest.mark.parametrize("code", ["4.40882E+11", "4.40882e+11", "4.40882E11", "1E+5", "4,40882E+11"])
+def test_code_damaged_by_excel(tmp_path: Path, code: str) -> None:
+    rows = two_units()
+    rows[0]["单位编码"] = code
+    result = read_csv(write(tmp_path, rows))
+    if "," in code:  # not scientific notation as Excel writes it: a code like any other
+        assert len(result.units) == 2
+        return
+    assert [u.evaluation.unit_code for u in result.units] == ["000789"]
+    assert result.skipped == [f"{code}/部门整体"]
+    (f,) = result.findings
+    assert (f.code, f.level, f.cell) == ("CSV_CODE_DAMAGED", Level.ERROR, "第2行 单位编码")
+    assert code in f.message and "文本" in f.message and '="440882001"' in f.message
+
+
+def test_units_colliding_on_a_damaged_code_are_named_not_a_name_conflict(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[0]["单位编码"] = rows[3]["单位编码"] = "4.40882E+11"
+    rows[3]["评价对象"] = "部门整体"
+    result = read_csv(write(tmp_path, rows))
+    assert result.units == [] and result.skipped == ["4.40882E+11/部门整体"]
+    (f,) = result.findings
+    assert f.code == "CSV_CODE_DAMAGED"
+    assert "“甲局”（第2行）" in f.message and "“乙中心”（第5行）" in f.message
+    assert "前后不一致" not in f.message
+
+
+@pytest.mark.parametrize(
+    ("written", "code"), [("'001234", "001234"), ("' 001234", "001234"), ('\'="001234"', "001234")]
+)
+def test_leading_apostrophe_is_dropped_from_codes(tmp_path: Path, written: str, code: str) -> None:
+    rows = two_units()
+    rows[0]["单位编码"] = written
+    rows.append({**unit("001234", "甲局", adjusted="100", executed="90"), **ind("甲4")})  # the same unit
+    result = read_csv(write(tmp_path, rows))
+    assert [u.evaluation.unit_code for u in result.units] == [code, "000789"]
+    assert len(result.units[0].evaluation.indicators) == 4
+
+
+# --------------------------------------------------------------------------------------- stray bytes (issue 12)
+
+
+def utf8_with(tmp_path: Path, rows: list[dict[str, str]], marks: dict[str, bytes], bom: bool = False) -> Path:
+    path = write(tmp_path, rows, encoding="utf-8-sig" if bom else "utf-8")
+    data = path.read_bytes()
+    for mark, raw in marks.items():
+        data = data.replace(mark.encode(), raw)
+    path.write_bytes(data)
+    return path
+
+
+def test_one_stray_byte_is_named_and_the_file_is_not_mojibake(tmp_path: Path) -> None:
+    """A file GB18030 decodes without complaint, every Chinese character wrong: read as UTF-8 instead."""
+    english = ["unit_code", "unit_name", "year", "subject", "budget_adjusted", "executed", "level1", "level2"]
+    english += ["indicator", "operator", "target", "actual", "weight"]
+    records = [
+        english,
+        [
+            "001",
+            "甲局",
+            "2023",
+            "部门整体",
+            "100",
+            "90",
+            "产出指标",
+            "数量指标",
+            "指标",
+            ">=",
+            "10",
+            "10",
+            "90",
+        ],
+        ["", "", "", "", "", "", "效益指标", "社会效益指标", "指标XXa", ">=", "10", "10", "10"],
+    ]
+    path = tmp_path / "t.csv"
+    path.write_bytes(text_of(records).encode().replace(b"XX", b"\xb5"))
+    garbage = path.read_bytes().decode("gb18030")  # what the old reader took it for
+    assert "甲局" not in garbage and "鐢插眬" in garbage
+    result = read_csv(path)
+    assert result.encoding == "utf-8-sig"
+    (u,) = result.units
+    assert (u.evaluation.unit_name, u.evaluation.subject) == ("甲局", "部门整体")
+    assert [i.name for i in u.evaluation.indicators] == ["指标", "指标\ufffda"]
+    (f,) = result.findings
+    assert (f.code, f.level, f.cell) == ("CSV_BYTES_INVALID", Level.ERROR, "第3行 indicator")
+    assert "B5" in f.message and "第3行" in f.message and "CSV UTF-8" in f.message
+    assert f in u.findings  # the unit's own problem
+
+
+def test_stray_bytes_in_the_header_and_a_cut_last_character(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[4]["偏差原因分析及改进措施"] = "最后一个字被截断"
+    path = write(tmp_path, rows, [*HEADER, "备注XX"])
+    data = path.read_bytes().replace(b"XX", b"\xff\xfe").rstrip(b"\r\n")
+    path.write_bytes(data[: data.rindex("断".encode()) + 2])  # the file ends inside 断
+    result = read_csv(path)
+    assert len(result.units) == 2
+    bad = [f for f in result.findings if f.code == "CSV_BYTES_INVALID"]
+    assert [(f.cell, f.message.split("字节 ")[1][:5]) for f in bad] == [
+        ("第1行 备注\ufffd\ufffd", "FF FE"),
+        ("第6行 偏差原因分析及改进措施", "E6 96"),
+    ]
+    assert bad[0] in result.findings and not any(bad[0] in u.findings for u in result.units)
+
+
+def test_many_stray_bytes_are_counted_not_all_listed(tmp_path: Path) -> None:
+    rows = [
+        {**unit(f"{i:03}", f"第{i}个单位的名称足够长以便以 UTF-8 为主"), **ind(f"指标X{i}")}
+        for i in range(60)
+    ]
+    path = utf8_with(tmp_path, rows, {"X": b"\x80"})
+    result = read_csv(path)
+    assert len(result.units) == 60
+    bad = [f for f in result.findings if f.code == "CSV_BYTES_INVALID"]
+    assert len(bad) == 51 and sum("另有 10 个单元格" in f.message for f in bad) == 1
+
+
+def test_mostly_gbk_stays_gb18030_and_a_bom_means_utf8(tmp_path: Path) -> None:
+    rows = two_units()
+    rows[0]["单位名称"] = "雷州市科工贸和信息化局"
+    gbk = write(tmp_path, rows, encoding="gbk", name="g.csv")
+    result = read_csv(gbk)
+    assert result.encoding == "gb18030" and result.units[0].evaluation.unit_name == "雷州市科工贸和信息化局"
+    # few good characters for many bad bytes, but a BOM: the BOM says UTF-8
+    rows = [{**unit("1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), **ind("a")}]
+    path = utf8_with(tmp_path, rows, {"A": b"\xa3"}, bom=True)
+    result = read_csv(path)
+    assert result.encoding == "utf-8-sig" and codes(result) == ["CSV_BYTES_INVALID"]
+    assert result.units[0].evaluation.unit_name == "\ufffd" * 56
+
+
+# --------------------------------------------------------------------------------------- numbers (issue 12)
+
+
+@pytest.mark.parametrize("cell", ["1e999999", "1E+31", "Infinity", "NaN", "1" * 31])
+def test_numbers_beyond_the_limits_are_not_a_number_and_never_a_grade(tmp_path: Path, cell: str) -> None:
+    rows = two_units()
+    rows[0]["全年执行数"] = cell
+    rows[0]["实际完成值"] = cell
+    rows[0]["分值"] = "90"
+    ev = read_csv(write(tmp_path, rows)).units[0].evaluation
+    assert ev.budget.total.executed == cell and ev.indicators[0].actual == cell
+    outcome = evaluate(ev)
+    assert outcome.scores.grade != "优"
+    assert {"NOT_A_NUMBER"} <= {f.code for f in outcome.findings}
+    assert all(len(f.message) < 300 for f in outcome.findings)
+
+
+def test_csv_codes_are_registered_and_used() -> None:
+    source = (ROOT / "perfeval_xl" / "csvin.py").read_text(encoding="utf-8")
+    used = set(re.findall(r'"(CSV_[A-Z_]+)",\s*(?:Level|message|f")', source)) | set(
+        re.findall(r'(?:fail|finding)\(\s*"(CSV_[A-Z_]+)"', source)
+    )
+    registered = {c for c, info in CATALOG_CODES.items() if info.origin == "csv"}
+    assert used == registered == set(CSV_CODES)
+
+
+def test_two_row_header_with_a_title_slices_like_the_whole_file(tmp_path: Path) -> None:
+    upper = [
+        "单位编码",
+        "单位名称",
+        "评价年度",
+        "评价对象",
+        "项目资金（元）",
+        "",
+        "绩效指标",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
+    lower = ["", "", "", "", "全年预算数", "全年执行数", "一级指标", "二级指标", "三级指标", "指标性质"]
+    lower += ["年度指标值", "实际完成值", "分值"]
+    records = [["2023年度部门整体支出绩效自评表"], [], upper, lower]
+    for k in range(6):
+        records.append(
+            [f"00{k}", f"局{k}", "2023", "部门整体", f"{k}000000", "900000", "产出指标", "数量指标"]
+        )
+        records[-1] += ["a", "≥", "1", "1", "90"]
+        records.append(["", "", "", "", "", "", "效益指标", "社会效益指标", "b", "≥", "1", "1", "10"])
+    path = tmp_path / "t.csv"
+    path.write_text(text_of(records), encoding="utf-8-sig")
+    whole = read_csv(path)
+    assert [u.evaluation.budget.total.executed for u in whole.units] == [D(90)] * 6
+    plan = plan_csv(path)
+    assert not plan.whole and plan.header_index == 3
+    plan.per_slice = 1
+    state = batch._FillState(None, DEFAULT_RULES, tmp_path, False, path, tmp_path / "work")
+    state.tmp.mkdir()
+    units = []
+    for piece in plan.slices():
+        batch._parse(state, piece)
+        units += state.pending
+    assert len(list(plan.slices())) == 6
+    assert [u.evaluation for u in units] == [u.evaluation for u in whole.units]
+    assert [u.findings for u in units] == [u.findings for u in whole.units]
+    assert [u.rows for u in units] == [[5, 6], [7, 8], [9, 10], [11, 12], [13, 14], [15, 16]]

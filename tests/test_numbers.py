@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from perfeval_xl.rules.numbers import looks_like_number, parse_number, split_indicator_value
+from perfeval_xl.rules.numbers import (
+    excerpt,
+    in_range,
+    looks_like_number,
+    parse_number,
+    split_indicator_value,
+)
 
 D = Decimal
 
@@ -160,7 +166,11 @@ def test_parse_number_round_trip(case: tuple[Decimal, str]) -> None:
     assert parsed == value
 
 
-@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15))
+@given(
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15).filter(
+        lambda x: x == 0 or abs(x) >= 1e-30  # smaller is beyond the limits (below)
+    )
+)
 def test_parse_number_of_float_is_its_shortest_repr(x: float) -> None:
     parsed = parse_number(x)
     assert isinstance(parsed, Decimal)
@@ -182,3 +192,69 @@ def test_split_round_trip(value: Decimal, op: str, unit: str) -> None:
 def test_parse_number_never_raises(text: str) -> None:
     value = parse_number(text)
     assert value is None or isinstance(value, Decimal | str)
+
+
+# ------------------------------------------------------------------------------------- limits (issue 12)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e999999",
+        "1E+31",
+        "-1e31",
+        "1e-31",
+        "1" + "0" * 31,  # 10³¹
+        "1" * 31,  # 31 significant digits
+        "0." + "0" * 30 + "1",  # 10⁻³¹
+        "1" + "0" * 2_000_000,  # two million characters
+        "Infinity",
+        "-Infinity",
+        "inf",
+        "NaN",
+        "nan",
+        "1e999999%",
+        "1e999999万元",
+    ],
+)
+def test_numbers_beyond_the_limits_are_text(text: str) -> None:
+    assert parse_number(text) == text
+    assert looks_like_number(text) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Decimal("1E+999999"), Decimal("Infinity"), Decimal("-Infinity"), 10**31, float("inf"), 1e300, 1e-300],
+)
+def test_values_beyond_the_limits_handed_in_are_text(value: object) -> None:
+    parsed = parse_number(value)  # type: ignore[arg-type]
+    assert isinstance(parsed, str) and len(parsed) < 60
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1E+30", D("1E+30")),
+        ("1" * 30, D("1" * 30)),
+        ("0." + "0" * 29 + "1", D("1E-30")),
+        ("1.000000000000000000000000000000000", D(1)),  # trailing zeros are not significant
+        ("-1e30", D("-1E+30")),
+        ("0e99999999", D(0)),  # zero is zero
+    ],
+)
+def test_numbers_at_the_limits_are_numbers(text: str, expected: Decimal) -> None:
+    assert parse_number(text) == expected
+
+
+def test_split_indicator_value_applies_the_same_limits() -> None:
+    assert split_indicator_value("≥1e999999个") == ("", "≥1e999999个", "")
+    assert split_indicator_value("≥" + "1" * 31 + "个") == ("", "≥" + "1" * 31 + "个", "")
+    assert split_indicator_value("≥" + "1" * 30 + "个") == ("≥", D("1" * 30), "个")
+
+
+def test_in_range_and_excerpt() -> None:
+    assert in_range(D("123.45")) and in_range(D(0)) and in_range(D("-0"))
+    assert not in_range(D("1E+31")) and not in_range(D("NaN")) and not in_range(D("Infinity"))
+    assert excerpt("短") == "短"
+    long = "1" + "0" * 2_000_000
+    assert excerpt(long) == long[:40] + "…" and len(excerpt(long, 10)) == 11

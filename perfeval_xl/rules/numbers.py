@@ -18,6 +18,14 @@ What ``parse_number`` accepts (interpretations, decided here):
   count, and guessing there is worse than asking, so they stay text (validation reports NOT_A_NUMBER).
   ``split_indicator_value`` is the function that separates an indicator's own unit.
 
+Limits (issue 12: ``1e999999`` gave 优 in fill, NOT_A_NUMBER in validate and a two-million-character
+message): a value with more than ``MAX_DIGITS`` (30) significant digits, or whose decimal exponent is beyond
+± ``MAX_EXPONENT`` (30, i.e. magnitude ≥ 10³¹ or below 10⁻³⁰ and not 0), is not a number but text, as are
+``Infinity`` and ``NaN`` (any spelling, also as floats or Decimals handed in) and numeric text longer than 80
+characters (leading zeros included). Nothing a budget unit writes
+comes near: 10³¹ 万元 is beyond any budget, and a spreadsheet keeps 15 significant digits. One answer for every
+reader: the text, which validation reports as NOT_A_NUMBER. Messages quote such text through ``excerpt``.
+
 Anything else comes back as the stripped text, which the model keeps so validation can report it.
 """
 
@@ -39,6 +47,15 @@ _NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|[+-]?\.\d+"
 _PARSE = re.compile(rf"(?P<num>(?:{_NUMBER})(?:[eE][+-]?\d+)?)\s*(?P<suffix>%|万元)?", re.ASCII)
 _LEADING = re.compile(rf"(?P<num>{_NUMBER})\s*(?P<rest>.*)", re.ASCII | re.DOTALL)
 _DIGIT = re.compile(r"\d")
+
+#: More significant digits than this: not a number (see module doc).
+MAX_DIGITS = 30
+#: A decimal exponent (of the leading digit) beyond ± this: not a number (see module doc).
+MAX_EXPONENT = 30
+#: Longest numeric text worth handing to ``Decimal`` (digits, separators, point, sign, exponent).
+_MAX_NUMBER_TEXT = 2 * MAX_DIGITS + 20
+#: How many characters of a cell a message quotes (``excerpt``).
+EXCERPT = 40
 
 #: Operators at the start of a target, longest first → the canonical operator (rules.vocab accepts all).
 _PREFIX_OPS: tuple[tuple[str, str], ...] = (
@@ -88,11 +105,33 @@ def normalize_width(text: str) -> str:
     return text.translate(_WIDTH)
 
 
+def excerpt(text: object, limit: int = EXCERPT) -> str:
+    """``text`` as a message may quote it: the first ``limit`` characters, then ``…`` when cut."""
+    s = str(text)
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+def in_range(value: Decimal) -> bool:
+    """Whether ``value`` is a number the tool treats as one: finite, at most ``MAX_DIGITS`` significant
+    digits, exponent within ± ``MAX_EXPONENT`` (see module doc). Readers of other sources (workbook cells)
+    use it so that every path gives the same answer."""
+    if not value.is_finite():
+        return False
+    if not value:
+        return True
+    digits = "".join(map(str, value.as_tuple().digits)).rstrip("0")  # significant: no trailing zeros
+    return len(digits) <= MAX_DIGITS and abs(value.adjusted()) <= MAX_EXPONENT
+
+
 def _decimal(digits: str) -> Decimal | None:
+    if len(digits) > _MAX_NUMBER_TEXT:
+        return None
     try:
         d = Decimal(digits.replace(",", ""))
     except InvalidOperation:
         return None
+    if (len(digits) > MAX_DIGITS or "e" in digits or "E" in digits) and not in_range(d):
+        return None  # (plain text of at most 30 characters is within the limits: no need to look)
     exponent = d.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:  # 1.5E+3 → 1500, as a clerk would read it
         with contextlib.suppress(InvalidOperation):
@@ -109,13 +148,15 @@ def parse_number(text: str | int | float | Decimal | None) -> Num:
     if isinstance(text, Decimal):
         if text.is_nan():
             return None
-        return text if text.is_finite() else str(text)
+        return text if in_range(text) else str(text)
     if isinstance(text, int):
-        return Decimal(text)
+        value = Decimal(text)
+        return value if in_range(value) else str(text)
     if isinstance(text, float):
         if math.isnan(text):  # pandas' blank
             return None
-        return _decimal(repr(text)) if math.isfinite(text) else repr(text)  # type: ignore[return-value]
+        value = _decimal(repr(text)) if math.isfinite(text) else None
+        return repr(text) if value is None else value
     raw = str(text).strip()
     normal = normalize_width(raw).strip()
     if not normal:
@@ -173,4 +214,14 @@ def _strict(op: str) -> str:
     return {"≥": ">", "≤": "<"}.get(op, op)
 
 
-__all__ = ["looks_like_number", "normalize_width", "parse_number", "split_indicator_value"]
+__all__ = [
+    "EXCERPT",
+    "MAX_DIGITS",
+    "MAX_EXPONENT",
+    "excerpt",
+    "in_range",
+    "looks_like_number",
+    "normalize_width",
+    "parse_number",
+    "split_indicator_value",
+]
