@@ -181,12 +181,6 @@ for _code, _level, _title, _description in (
     ),
     ("CSV_KIND_SUBJECT", _W, "评价类型与评价对象不符", "部门整体应为部门整体支出，项目应为项目支出。"),
     (
-        "CSV_OPERATOR_CONFLICT",
-        _W,
-        "指标性质与年度指标值不符",
-        "指标性质与年度指标值中的符号不同，已按指标性质计分。",
-    ),
-    (
         "CSV_MONEY_CONVERTED",
         _I,
         "金额已换算为万元",

@@ -32,7 +32,8 @@ from perfeval_xl.csvin import (
 )
 from perfeval_xl.model import Finding, Kind, Level
 from perfeval_xl.rules.config import DEFAULT_RULES
-from perfeval_xl.rules.scoring import score
+from perfeval_xl.rules.scheme import get_scheme
+from perfeval_xl.rules.scoring import read_row, score
 from perfeval_xl.service import evaluate
 from perfeval_xl.xlsx.read import read_workbook
 
@@ -221,13 +222,14 @@ def test_aliases_and_messy_headers(tmp_path: Path) -> None:
     assert ev.budget.total.adjusted == D(100) and ev.budget.total.executed == D(90)
     first = ev.indicators[0]
     assert (first.level1, first.name, first.operator, first.target, first.unit, first.weight) == (
-        "产出指标",
+        "产出指标（50分）",  # kept as written; the rules read it as 产出指标
         "甲1",
         "≥",
         D(10),
         "个",
         D(10),
     )
+    assert read_row(first, get_scheme("national"))["l1"] == "产出指标"
     # findings point at the columns as the file spells them
     assert result.units[0].locate("indicators[0].weight") == (2, "ＷＥＩＧＨＴ")
     assert result.units[0].locate("budget.total.executed") == (2, "全年执行数(B)")
@@ -513,32 +515,44 @@ def test_rows_before_any_unit(tmp_path: Path) -> None:
     assert len(result.units) == 2
 
 
-def test_targets_split_when_operator_and_unit_are_blank(tmp_path: Path) -> None:
+def test_indicator_cells_are_kept_as_written_and_read_by_the_rules(tmp_path: Path) -> None:
     rows = [
         {**unit("1", "甲"), **ind("a", target="≥50个", actual="45个", 指标性质="", 度量单位="")},
         ind("b", target="≤90万元", actual="95", 指标性质="", 度量单位=""),
         ind("c", target="效果明显", actual="达成年度指标", 指标性质="", 度量单位="", 得分="9"),
         ind("d", target="90%", actual="92%", 指标性质="", 度量单位=""),
-        ind("e", target="≥17户", actual="20", 度量单位="家"),  # unit disagrees: target kept as text
-        ind("f", target="≥10", actual="12", 指标性质="≤"),  # operator disagrees: warning
+        ind("e", target="≥17户", actual="20", 度量单位="家"),
+        ind("f", target="≥10", actual="12", 指标性质="≤"),  # operator disagrees: the rules warn
         ind("g", target="10", actual="/", 指标性质="正向"),
+        ind("h", target="1,000", actual="１２００", 指标性质="≥"),
     ]
     result = read_csv(write(tmp_path, rows))
-    got = [(i.operator, i.target, i.unit, i.actual, i.band) for i in result.units[0].evaluation.indicators]
+    indicators = result.units[0].evaluation.indicators
+    got = [(i.operator, i.target, i.unit, i.actual, i.band) for i in indicators]
     assert got == [
-        ("≥", D(50), "个", D(45), ""),
-        ("≤", D(90), "万元", D(95), ""),
-        ("定性", "效果明显", "", "达成年度指标", "达成年度指标"),
-        ("", D(90), "%", D(92), ""),
+        ("", "≥50个", "", "45个", ""),
+        ("", "≤90万元", "", D(95), ""),
+        ("", "效果明显", "", "达成年度指标", ""),
+        ("", "90%", "", "92%", ""),
         ("≥", "≥17户", "家", D(20), ""),
-        ("≤", D(10), "个", D(12), ""),
-        ("≥", D(10), "个", "/", ""),
+        ("≤", "≥10", "个", D(12), ""),
+        ("正向", D(10), "个", "/", ""),
+        ("≥", D(1000), "个", D(1200), ""),  # plain numbers (also full-width, with separators) are numbers
     ]
-    assert [(f.code, f.cell) for f in result.findings] == [("CSV_OPERATOR_CONFLICT", "第7行 年度指标值")]
-    u = result.units[0]
-    assert u.locate("indicators[0].operator") == (2, "年度指标值")  # came from the target
-    assert u.locate("indicators[5].operator") == (7, "指标性质")
-    assert u.locate("indicators[2].band") == (4, "实际完成值")
+    assert result.findings == []
+    national = get_scheme("national")
+    read = [read_row(i, national) for i in indicators]
+    assert [(r["dir"], r["t_num"], r["a_val"]) for r in read] == [
+        ("≥", D(50), D(45)),
+        ("≤", D(90), D(95)),
+        ("定性", "", ""),
+        ("≥", D(90), D(92)),
+        ("≥", D(17), D(20)),  # a bare actual takes the row's unit
+        ("≤", D(10), D(12)),  # 指标性质 wins over the sign in the target (OPERATOR_CONFLICT)
+        ("≥", D(10), ""),
+        ("≥", D(1000), D(1200)),
+    ]
+    assert read[2]["band"] == "达成年度指标" and read[3]["assumed"] and read[5]["conflict"]
 
 
 def test_kind_defaults_and_mismatch(tmp_path: Path) -> None:
@@ -1188,7 +1202,7 @@ def test_score_coefficient_and_method_columns(tmp_path: Path) -> None:
     rows = two_units()
     rows[0].update({"得分系数": "76%", "计分方法": "系数"})
     ind0 = read_csv(write(tmp_path, rows, header)).units[0].evaluation.indicators[0]
-    assert (ind0.coefficient, ind0.method) == (D(76), "系数")
+    assert (ind0.coefficient, ind0.method) == ("76%", "系数")  # as written; rules.reading reads 76
 
 
 # --------------------------------------------------------------------------------------- 单位编码

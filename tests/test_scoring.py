@@ -60,11 +60,14 @@ def test_execution_rate_is_undefined_not_zero(adjusted: object) -> None:
         ("=", D(100), D(80), D(5), D("4.00")),  # = treated as 正向
         ("=", D(0), D(0), D(5), D("5.00")),  # t = 0: a ≤ 0 → w
         ("=", D(0), D(1), D(5), D("0.00")),  # t = 0: else 0
-        ("≥", D(0), D(5), D(10), None),  # t = 0 on 正向: undefined
-        ("≤", D(0), D(5), D(10), None),  # t = 0 on 反向: undefined
+        ("≥", D(0), D(5), D(10), D("10.00")),  # t = 0 on 正向: any a ≥ 0 meets it (issue 9)
+        ("≤", D(0), D(5), D(10), D("0.00")),  # t = 0 on 反向: a ≤ 0 full, else 0 ("≤0起")
+        ("≤", D(0), D(0), D(10), D("10.00")),
+        ("≥", D(-1), D(5), D(10), None),  # a negative target cannot be scored by ratio
         ("≥", D(100), None, D(10), None),  # actual missing
         ("≥", D(100), "九十", D(10), None),  # actual is text
-        ("", D(100), D(90), D(10), None),  # no operator
+        ("", D(100), D(90), D(10), D("9.00")),  # no operator, bare target: 正向, assumed (issue 9)
+        ("正相关", D(100), D(90), D(10), None),  # an unknown operator decides nothing
         ("≥", D(100), D(90), None, None),  # no weight: not an indicator yet
         (">=", D(100), D(50), D(10), D("5.00")),  # ASCII spelling
         ("＝", D(4), D(3), D(8), D("6.00")),  # full-width =
@@ -123,37 +126,59 @@ def evaluation(*indicators: Indicator, adjusted: D = D(100), executed: D = D(100
     return Evaluation(budget=budget(adjusted, executed), indicators=list(indicators))
 
 
+def filler(weight: D) -> Indicator:
+    """A full-marks row bringing the 分值 up to 100, so that a 总分 exists."""
+    return ind("≥", D(1), D(1), weight)
+
+
 def test_total_is_sum_of_rounded_scores() -> None:
-    # three indicators each 3.335 → 3.34 (half-up) → total 10 + 3 × 3.34 = 20.02, not round(20.005) = 20.01
+    # three indicators each 3.335 → 3.34 (half-up) → total 10 + 3 × 3.34 + 75 = 95.02, not 95.01
     items = [ind("≥", D(1000), D(667), D(5)) for _ in range(3)]
-    s = score(evaluation(*items))
-    assert [i.score for i in s.indicators] == [D("3.34")] * 3
-    assert s.total == D("20.02")
+    s = score(evaluation(*items, filler(D(75))))
+    assert [i.score for i in s.indicators[:3]] == [D("3.34")] * 3
+    assert s.total == D("95.02")
 
 
 def test_not_applicable_rescales_to_100() -> None:
     a = ind("≥", D(100), D(50), D(40))  # 20 of 40
-    b = ind("≥", D(100), D(100), D(50))  # 50 of 50
+    b = ind("≥", D(100), D(100), D(40))  # 40 of 40
     na = ind("≥", D(100), "/", D(10))  # not applicable
     s = score(evaluation(a, b, na))
     assert s.indicators[2].applicable is False and s.indicators[2].score is None
-    assert s.applicable_weight == D(90)
-    # (10 + 20 + 50) / (10 + 90) × 100 = 80.00
-    assert s.total == D("80.00")
-    assert s.grade == "良"
+    assert s.applicable_weight == D(80)
+    # (10 + 20 + 40) / (10 + 80) × 100 = 77.78
+    assert s.total == D("77.78")
+    assert s.grade == "中"
     na_band = ind("定性", "x", "", D(10), band="/")
-    assert score(evaluation(a, b, na_band)).total == D("80.00")
+    assert score(evaluation(a, b, na_band)).total == D("77.78")
 
 
-def test_no_rescaling_without_not_applicable_rows() -> None:
-    s = score(evaluation(ind("≥", D(100), D(100), D(40))))  # weights add up to 50 only (a finding)
-    assert s.total == D("50.00")
+def test_no_total_when_the_weights_do_not_add_up() -> None:
+    s = score(evaluation(ind("≥", D(100), D(100), D(40))))  # 10 + 40 = 50
+    assert s.total is None and s.grade == ""
+    assert s.blocked_line == "未计总分：分值合计 50，应为 100"
+    assert s.partial == D("50.00")
+
+
+def test_no_total_when_a_row_cannot_be_scored() -> None:
+    rows = [ind("≥", D(100), D(100), D(30)), ind("≥", D(100), "未统计", D(30)), filler(D(30))]
+    rows.append(ind("≥", D(100), "九十", None))  # no 分值: not counted for the total
+    s = score(evaluation(*rows))
+    assert s.total is None and s.grade == ""
+    assert s.blocked_line == "未计总分：1 项指标无法计分（第 2 项）"
+    assert s.indicators[1].unscored and not s.indicators[0].unscored and not s.indicators[3].unscored
+
+
+def test_a_total_of_110_is_no_total() -> None:
+    s = score(evaluation(ind("≥", D(1), D(1), D(50)), ind("≥", D(1), D(1), D(50))))
+    assert s.total is None and s.blocked_line == "未计总分：分值合计 110，应为 100"
 
 
 def test_total_undefined_without_budget() -> None:
     s = score(evaluation(ind("≥", D(100), D(100), D(90)), adjusted=D(0)))
     assert s.execution_rate is None and s.total is None and s.grade == ""
     assert s.indicator_score == D("90.00")
+    assert s.blocked_line == "未计总分：执行率无法计算（全年预算数为 0）"
 
 
 def test_level1_totals() -> None:
@@ -162,7 +187,7 @@ def test_level1_totals() -> None:
         Indicator("产出指标", "质量指标", "b", "≥", D(10), "", D(10), "", D(20)),
         Indicator("效益指标", "社会效益指标", "c", "≥", D(10), "", "/", "", D(30)),
     ]
-    totals = score(evaluation(*items)).level1_totals()
+    totals = score(evaluation(*items)).level1_totals(DEFAULT_RULES)
     assert totals["产出指标"] == (D(50), D("35.00"))
     assert totals["效益指标"] == (D(0), D(0))
     assert totals["满意度指标"] == (D(0), D(0))
@@ -202,9 +227,9 @@ def test_round_half_up_like_spreadsheets(x: D, expected: D) -> None:
 
 
 def test_default_rules_are_the_national_ones() -> None:
-    assert DEFAULT_RULES.execution_weight == 10
-    assert sum(DEFAULT_RULES.level1_weights.values()) + DEFAULT_RULES.execution_weight == 100
-    assert DEFAULT_RULES.reverse_variant == "R1"
+    assert DEFAULT_RULES.id == "national" and DEFAULT_RULES.execution_weight == 10
+    assert sum(DEFAULT_RULES.level1_weights().values()) + DEFAULT_RULES.execution_weight == 100
+    assert DEFAULT_RULES.reverse == "R1"
 
 
 def test_round_half_up_of_huge_values_keeps_them() -> None:

@@ -792,9 +792,15 @@ def _row_rules(scheme: Scheme) -> tuple[RowRule, ...]:
         RowRule(
             DUPLICATE_INDICATOR,
             "name",
-            And(Not(r("nm").eq("")), CountEqual(Ref(NAMES_UP_TO_HERE), r("nm")).gt(1)),
+            And(
+                Not(r("nm").eq("")),
+                Not(Or(*(r("nm").eq(m) for m in (*vocab.NOT_APPLICABLE, "／")))),
+                CountEqual(Ref(NAMES_UP_TO_HERE), r("nm")).gt(1),
+            ),
             "三级指标重复",
-            lambda c: f"{c.who}：与前面的指标同名；请合并这两项，或改用能区分的名称。",
+            lambda c: (
+                f"{c.who}：与第 {c.env.get('dup_of', '?')} 项指标同名；请合并这两项，或改用能区分的名称。"
+            ),
         )
     )
 
@@ -1099,7 +1105,7 @@ def _mismatch(total: Num, parts: Iterable[Num]) -> tuple[Decimal | None, Decimal
     return as_number(total), sum((as_number(p) or Decimal(0) for p in parts), Decimal(0))
 
 
-def _sum_message(total_label: str, total: Decimal | None, parts_label: str, s: Decimal, what: str) -> str:
+def _sum_message(total_label: str, total: Decimal | None, s: Decimal, parts_label: str, what: str) -> str:
     if total is None:
         return f"{total_label}未填写，而{parts_label}合计 {_money(s)} 万元；请填写{total_label}。"
     return (
@@ -1196,6 +1202,20 @@ def _book_rules(scheme: Scheme) -> tuple[BookRule, ...]:
                 f"{label}不是数值",
                 lambda c, path=path, label=label: (
                     f"{label}：{_money_hint(_get(c.ev, path)) if path.startswith('budget') else _number_hint(_get(c.ev, path))}"
+                ),
+            )
+        )
+    for path, label in money_fields(scheme):
+        x = r(path)
+        add(
+            BookRule(
+                MAGNITUDE_SUSPECT,
+                path,
+                And(IsNumber(x), x.gt(MONEY_SUSPECT_ABOVE)),
+                f"{label}超过 100 亿元，疑似按元填写",
+                lambda c, path=path, label=label: (
+                    f"{label} {_money(_get(c.ev, path))} 万元超过 100 亿元，疑似按元填写；"
+                    f"金额应以万元为单位（如按元填写，应为 {_money(round_half_up(_get(c.ev, path) / 10000, 6))} 万元），请核对。"
                 ),
             )
         )
@@ -1516,7 +1536,7 @@ def _book_rules(scheme: Scheme) -> tuple[BookRule, ...]:
 def _exec_rule_text(scheme: Scheme) -> str:
     kind = scheme.execution.method.kind
     if kind in ("linear", "row"):
-        return f"执行率得分 = {plain(scheme.execution.weight)} × min(执行率, 100%)"
+        return f"执行率得分 = {plain(scheme.execution.weight)} × 执行率，执行率超过 100% 按 100% 计"
     return "按规则的分档或扣分办法"
 
 
@@ -1646,12 +1666,14 @@ def check(
             ctx = BookCtx(ev, env_book, scheme, scores)
             out.append(Finding(rule.code, level, rule.message(ctx), field=rule.field))
     k = 0
+    first_seen: dict[str, int] = {}
     for i, (ind, item) in enumerate(zip(ev.indicators, scores.indicators, strict=True)):
         env = dict(item.env)
         names.append(env.get("nm"))
         if not env.get("filled"):
             continue
         k += 1
+        env["dup_of"] = first_seen.setdefault(str(env.get("nm")), k)
         env[NAMES_UP_TO_HERE] = names
         env[scoring.RATE] = scores.execution_rate
         ctx = RowCtx(ind, k, env, scheme, env_book)
@@ -1661,7 +1683,7 @@ def check(
                 out.append(Finding(rule.code, level, rule.message(ctx), field=f"indicators[{i}].{rule.attr}"))
                 errors += level is ERROR
         if unscored is not None:
-            env[ROW_ERRORS] = errors
+            env[ROW_ERRORS] = Decimal(errors)
             rule, level, fn = unscored
             if fn(env):
                 out.append(Finding(rule.code, level, rule.message(ctx), field=f"indicators[{i}].{rule.attr}"))

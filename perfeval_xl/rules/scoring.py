@@ -42,6 +42,7 @@ from .expr import (
     And,
     Const,
     Expr,
+    Guard,
     If,
     Int,
     IsNumber,
@@ -217,10 +218,14 @@ def scoring_steps(scheme: Scheme) -> list[Step]:
     steps = [Step("m_n", normalise_expr(Ref(METHOD), vocab.NORMALISE_WORD), "计分方法（规范化）")]
     select: Expr = Ref("s_0")
     partials = [
-        Step("s_0", METHODS[scheme.default_method.kind](scheme.default_method, scheme), "默认方法得分")
+        Step(
+            "s_0",
+            _weighted(METHODS[scheme.default_method.kind](scheme.default_method, scheme)),
+            "默认方法得分",
+        )
     ]
     for k, (cond, method, _) in reversed(list(enumerate(options, start=1))):
-        partials.append(Step(f"s_{k}", METHODS[method.kind](method, scheme), f"方法{k}得分"))
+        partials.append(Step(f"s_{k}", _weighted(METHODS[method.kind](method, scheme)), f"方法{k}得分"))
         select = If(cond, Ref(f"s_{k}"), select)
     steps += sorted(partials, key=lambda s: int(s.name[2:]))
     steps.append(
@@ -284,6 +289,11 @@ def _blank(x: Expr) -> Expr:
 
 def _filled(x: Expr) -> Expr:
     return Not(_blank(x))
+
+
+def _weighted(score: Expr) -> Expr:
+    """A method's score only where the 分值 is a number (every method multiplies or caps by it)."""
+    return If(IsNumber(Ref(WEIGHT)), score, "")
 
 
 def _chain_kinds(options: list[tuple[Expr, Method, str]], scheme: Scheme) -> Expr:
@@ -368,7 +378,7 @@ def complete_expr(tolerance: Decimal) -> Expr:
         IsNumber(exec_weight),
         IsNumber(exec_score),
         Sum(Ref(UNSCORED)).eq(0),
-        Abs(weight_sum - 100).le(tolerance),
+        Guard(IsNumber(exec_weight), Abs(weight_sum - 100).le(tolerance)),
     )
 
 
