@@ -88,13 +88,17 @@ def test_score_json(clean: Path) -> None:
     s = score(seed_evaluation())
     assert set(doc) == {
         "unit_code",
+        "scheme",
         "execution_rate",
         "execution_score",
         "indicator_score",
         "total",
         "grade",
+        "total_blocked",
+        "partial",
         "indicators",
     }
+    assert doc["scheme"] == "national" and doc["total_blocked"] is None and doc["partial"] is None
     assert doc["unit_code"] == "001234"
     assert doc["execution_rate"] == 1.0
     assert doc["total"] == float(s.total) and doc["grade"] == s.grade
@@ -102,6 +106,7 @@ def test_score_json(clean: Path) -> None:
         "name": "新增5G基站",
         "weight": 15.0,
         "score": float(s.indicators[1].score),
+        "method": "比例",
     }
 
 
@@ -237,3 +242,20 @@ def test_fill_with_a_missing_csv_fails_at_once_and_writes_nothing(tmp_path: Path
     assert result.exit_code == 2
     assert "找不到 CSV 文件" in result.output and "无此文件.csv" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_score_says_why_there_is_no_total(tmp_path: Path, clean: Path) -> None:
+    """A workbook whose 分值 add up to 110 has no 总分: null in JSON, the reason in one line (issue 9 §6)."""
+    import openpyxl
+
+    book = tmp_path / "110.xlsx"
+    wb = openpyxl.load_workbook(clean)
+    ws = wb["绩效指标"]
+    ws["J4"] = float(ws["J4"].value) + 10
+    wb.save(book)
+    result = runner.invoke(app, ["score", str(book), "--json"])
+    doc = json.loads(result.stdout)
+    assert doc["total"] is None and doc["grade"] == ""
+    assert doc["total_blocked"] == "未计总分：分值合计 110，应为 100"
+    text = runner.invoke(app, ["score", str(book)], env={"COLUMNS": "200"}).output
+    assert "未计总分：分值合计 110，应为 100" in text and "总分 " not in text.replace("未计总分", "")
