@@ -339,6 +339,25 @@ def book_calc_sheet(scheme: Scheme, blank: dict[str, object]) -> SheetSpec:
     return s
 
 
+def blank_holding(scheme: Scheme, blank: dict[str, object]) -> list[BookRow]:
+    """The book checks that hold in the empty template (for the cached values of the live views)."""
+    env = _book_blank_env(scheme, blank)
+    return [b for b in book_rows(scheme) if evaluate(b.rule.when, env)]
+
+
+def blank_counts(scheme: Scheme, blank: dict[str, object]) -> dict[Level, int]:
+    """How many checks hold in the empty template, by level (the cached values of the live counts)."""
+    counts = dict.fromkeys(Level, 0)
+    for b in blank_holding(scheme, blank):
+        counts[b.level] += 1
+    return counts
+
+
+def problem_text(rows: list[BookRow]) -> str:
+    """The live problem text of some book checks, as the formulas write it."""
+    return "".join(f"【{LEVEL_LABELS[b.level]}】{b.rule.short}；" for b in rows)
+
+
 def _book_blank_env(scheme: Scheme, blank: dict[str, object]) -> dict[str, object]:
     row = _blank_row_values(scheme)
     env: dict[str, object] = dict(blank)

@@ -94,6 +94,12 @@ def counts_formula() -> str:
     return '="错误 "&错误数&" 项，警告 "&警告数&" 项"'
 
 
+def _counts_text(scheme: Scheme, prefix: str = "", suffix: str = "") -> str:
+    """The live count line as the empty template shows it (its cached value)."""
+    counts = live.blank_counts(scheme, _blank_headline(scheme))
+    return f"{prefix}错误 {counts[Level.ERROR]} 项，警告 {counts[Level.WARNING]} 项{suffix}"
+
+
 # ------------------------------------------------------------------------------------------- sheets
 
 
@@ -150,7 +156,7 @@ def info_sheet(scheme: Scheme) -> SheetSpec:
     P = F.INFO_PROBLEM_COL
     s = SheetSpec(F.INFO, widths={"A": 26, "B": 16, "C": 16, "D": 16, "E": 44, P: 40}, tab_color="FFC000")
     s.merge("A1:E1", "基本信息与预算执行情况", "title")
-    s.put(f"{P}1", None, "count", formula=counts_formula(), cached="错误 0 项，警告 0 项")
+    s.put(f"{P}1", None, "count", formula=counts_formula(), cached=_counts_text(scheme))
     s.merge(
         "A2:E2",
         "黄色单元格为填报项，带 * 为必填；金额单位：万元。灰色单元格由公式计算；右侧“问题”列实时校验。",
@@ -286,13 +292,15 @@ def info_sheet(scheme: Scheme) -> SheetSpec:
     s.put(f"E{spending[1:]}", "应等于全年预算数；基本支出应等于其下三项之和", "note")
 
     # live problems beside each row, and the marks on the input cells
+    holding = live.blank_holding(scheme, _blank_headline(scheme))
     by_row: dict[int, set[str]] = {}
     for f in F.FIELDS:
         by_row.setdefault(int(f.cell[1:]), set()).add(f.cell)
     for row, cells in sorted(by_row.items()):
         text = live.field_problem_formula(scheme, cells)
         if text:
-            s.put(f"{P}{row}", None, "calc_problem", formula=text, cached="")
+            cached = live.problem_text([b for b in holding if b.sheet == F.INFO and b.cell in cells])
+            s.put(f"{P}{row}", None, "calc_problem", formula=text, cached=cached)
         for cell in cells:
             target = cell
             merged = F.FIELD_BY_KEY[next(f.key for f in F.FIELDS if f.cell == cell)].merge_to
@@ -382,7 +390,7 @@ def indicators_sheet(scheme: Scheme) -> SheetSpec:
         hidden.append(C["coefficient"].letter)
     s = SheetSpec(F.INDICATORS, widths=widths, tab_color="5B9BD5", hidden_columns=tuple(hidden))
     s.merge("A1:M1", "绩效指标", "title")
-    s.put("N1", None, "count", formula=counts_formula(), cached="错误 0 项，警告 0 项")
+    s.put("N1", None, "count", formula=counts_formula(), cached=_counts_text(scheme))
     s.merge(
         "A2:M2",
         "每行一个三级指标。年度指标值可照表填写（≥50个、100%、3个工作日内），指标性质可留空；定性指标填自评得分；不适用填 /。"
@@ -554,11 +562,30 @@ def scoring_sheet(scheme: Scheme) -> SheetSpec:
     s.put(f"E{r}", "能计分的部分之和；总分未计时供核对，不得作为总分", "note")
     r = F.SCORING_COUNTS_ROW
     s.put(f"A{r}", "校验：错误 / 警告", "label")
-    s.put(F.ERRORS_CELL, None, "count", formula=live.count_formula(Level.ERROR, scheme), cached=0)
+    counts = live.blank_counts(scheme, blank)
+    s.put(
+        F.ERRORS_CELL,
+        None,
+        "count",
+        formula=live.count_formula(Level.ERROR, scheme),
+        cached=counts[Level.ERROR],
+    )
     s.put(f"C{r}", "警告", "label")
-    s.put(F.WARNINGS_CELL, None, "count", formula=live.count_formula(Level.WARNING, scheme), cached=0)
+    s.put(
+        F.WARNINGS_CELL,
+        None,
+        "count",
+        formula=live.count_formula(Level.WARNING, scheme),
+        cached=counts[Level.WARNING],
+    )
     whole = live.whole_problem_formula(scheme)
-    s.merge(f"A{r + 1}:E{r + 1}", None, "calc_problem", **({"formula": whole, "cached": ""} if whole else {}))
+    whole_cached = live.problem_text([b for b in live.blank_holding(scheme, blank) if b.sheet == F.SCORING])
+    s.merge(
+        f"A{r + 1}:E{r + 1}",
+        None,
+        "calc_problem",
+        **({"formula": whole, "cached": whole_cached} if whole else {}),
+    )
     s.heights[r + 1] = 30
     head = F.SCORING_LEVEL1_FIRST_ROW - 1
     if scheme.level1:
@@ -621,7 +648,7 @@ def findings_sheet(scheme: Scheme | None = None) -> SheetSpec:
         None,
         "count",
         formula='="实时校验：错误 "&错误数&" 项，警告 "&警告数&" 项（问题见各表“问题”列）"',
-        cached="实时校验：错误 0 项，警告 0 项（问题见各表“问题”列）",
+        cached=_counts_text(scheme or default_scheme(), "实时校验：", "（问题见各表“问题”列）"),
     )
     s.merge(
         "A2:F2",

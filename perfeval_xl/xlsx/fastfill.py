@@ -188,7 +188,8 @@ def _strip_cached(cell: re.Match[str]) -> str:
     if "<f" not in text:
         return text
     text = re.sub(r"<v>[^<]*</v>|<v/>", "", text)
-    return re.sub(r'\st="[^"]*"(?=[^>]*>)', "", text, count=1)
+    head_end = text.index(">") + 1  # the value type sits on <c …>, never on <f t="shared" …>
+    return re.sub(r'\st="[^"]*"', "", text[:head_end], count=1) + text[head_end:]
 
 
 def _share_formulas(xml: str) -> str:
