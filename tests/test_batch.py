@@ -217,7 +217,8 @@ def test_formula_like_cells_are_written_as_text(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     info, ind = wb[F.INFO], wb[F.INDICATORS]
     assert info["B4"].value == '=HYPERLINK("http://x","点")' and info["B4"].data_type == "s"
-    assert info["B35"].value == "=cmd|' /C calc'!A0" and info["B35"].data_type == "s"
+    goal = F.FIELD_BY_KEY["goal_expected"].cell
+    assert info[goal].value == "=cmd|' /C calc'!A0" and info[goal].data_type == "s"
     assert [ind[f"D{r}"].value for r in (4, 5, 6)] == ["+1+1", "-2+3", "@SUM(A1:A3)"]
     assert all(ind[f"D{r}"].data_type == "s" for r in (4, 5, 6))
     with zipfile.ZipFile(path) as z:
@@ -387,7 +388,8 @@ def test_text_over_the_cell_limit_is_cut_and_reported(tmp_path: Path) -> None:
     out = tmp_path / "out"
     fill_csv(write_csv(tmp_path / "long.csv", rows), out, jobs=0)
     hit = next(r for r in report(out) if r["代码"] == "TEXT_TOO_LONG")
-    assert hit["CSV行"] == "2" and hit["CSV列"] == "预期目标" and hit["工作簿位置"] == "基本信息!B35"
+    goal = F.FIELD_BY_KEY["goal_expected"].cell
+    assert hit["CSV行"] == "2" and hit["CSV列"] == "预期目标" and hit["工作簿位置"] == f"基本信息!{goal}"
     assert len(read_workbook(out / "001_甲局.xlsx").evaluation.goal_expected) == 32_767
 
 

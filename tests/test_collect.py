@@ -89,7 +89,9 @@ def test_roll_up(returned: Path, tmp_path: Path) -> None:
         o = evaluate_book(returned / name)
         s = o.scores
         assert row[1] == o.evaluation.unit_code and row[3] == o.evaluation.subject
-        assert row[9] == (None if s.total is None else float(s.total)) and row[10] == s.grade
+        assert row[9] == (None if s.total is None else float(s.total))
+        assert row[10] == (s.grade if s.total is not None else s.blocked_line)  # no 总分: the reason
+        assert row[14] == o.scheme.name  # type: ignore[union-attr]
         assert (row[11], row[12]) == (o.errors, o.warnings), name
     assert by_file["乙局.xlsx"][7] == "两千" and by_file["乙局.xlsx"][11] >= 2
     assert total[0] == "合计" and str(total[6]).startswith("=SUM(G2:G5")

@@ -36,7 +36,7 @@ from perfeval_xl.rules.config import PRESETS
 from perfeval_xl.xlsx.build import build_template
 from perfeval_xl.xlsx.fill import fill_workbook
 from perfeval_xl.xlsx.macro import ENTRY_POINTS
-from perfeval_xl.xlsx.read import read_workbook
+from perfeval_xl.xlsx.read import WorkbookError, read_workbook
 
 INPUT_SHEETS = (F.INFO, F.INDICATORS)
 #: What an entry point may do to an input sheet: fills and notes, never values or layout.
@@ -421,10 +421,11 @@ def sixty(
 @pytest.mark.parametrize(
     ("entry", "sheets"),
     [
-        (excel.validate_book, (F.INFO, F.INDICATORS, F.FINDINGS)),
-        (excel.score_book, (F.INFO, F.INDICATORS)),
-        (excel.summary_book, (F.INFO, F.INDICATORS, F.SUMMARY)),
-        (excel.clear_marks, (F.INDICATORS, F.FINDINGS)),
+        # 校验计算: the scheme's id, read once (excel.rules_for)
+        (excel.validate_book, (F.INFO, F.INDICATORS, F.FINDINGS, F.BOOK_CALC)),
+        (excel.score_book, (F.INFO, F.INDICATORS, F.BOOK_CALC)),
+        (excel.summary_book, (F.INFO, F.INDICATORS, F.SUMMARY, F.BOOK_CALC)),
+        (excel.clear_marks, (F.INDICATORS, F.FINDINGS, F.BOOK_CALC)),
     ],
 )
 def test_reads_and_writes_are_bounded_by_sheets(
@@ -770,20 +771,19 @@ def test_an_unexpected_error_is_logged_not_shown(
     assert "Traceback" in log and "内部错误" in log and "校验" in log
 
 
-def test_rules_come_from_the_template_property() -> None:
-    class Prop:
-        Value = "四川"
-
-    class Api:
-        def CustomDocumentProperties(self, name: str) -> Prop:
-            assert name == excel.RULES_PROPERTY
-            return Prop()
-
-    class ComBook:
-        api = Api()
-
-    assert excel.rules_for(ComBook()) is PRESETS["sichuan"]
-    assert excel.rules_for(object()) is PRESETS["national"]
+def test_the_scheme_comes_from_the_workbook(tmp_path: Path) -> None:
+    """The ribbon scores by the scheme the template was made for (its id on 校验计算, one small read that
+    every engine can make), and refuses politely a scheme this machine does not have."""
+    sichuan = build_template(tmp_path / "sc.xlsx", PRESETS["sichuan"])
+    assert excel.rules_for(book_of(sichuan)).id == "sichuan"
+    national = build_template(tmp_path / "n.xlsx")
+    assert excel.rules_for(book_of(national)).id == "national"
+    assert excel.rules_for(object()).id == "national"  # not a workbook we can read: the national rules
+    doc = payload(sichuan)
+    calc = next(sh for sh in doc["sheets"] if sh["name"] == "校验计算")
+    calc["values"][1][0] = "some-county"
+    with pytest.raises(WorkbookError, match="some-county"):
+        excel.rules_for(xw.Book(json=doc))
 
 
 # ------------------------------------------------------------------------------------- entry points
@@ -869,7 +869,11 @@ def test_udfs_follow_the_rules() -> None:
     # 0.1 + 0.2 style floats go through their shortest repr: 1.005 rounds half-up to 1.01
     assert excel.PERFEVAL_INDICATOR_SCORE("≥", 100, 10.05, 10) == 1.01
     assert excel.PERFEVAL_INDICATOR_SCORE("≥", 100, "/", 10) == ""  # not applicable
-    assert excel.PERFEVAL_INDICATOR_SCORE("≥", 0, 5, 10) == ""  # undefined for t = 0
+    assert excel.PERFEVAL_INDICATOR_SCORE("≥", 0, 5, 10) == 10.0  # t = 0 on 正向: met (issue 9)
+    assert (
+        excel.PERFEVAL_INDICATOR_SCORE("", "≤3个工作日", "4个工作日", 15) == 11.25
+    )  # as the form is written
+    assert excel.PERFEVAL_INDICATOR_SCORE("≤", 10, 15, 10, rules="vendor-r2") == 5.0
     assert excel.PERFEVAL_INDICATOR_SCORE("=", 0, 0, 10) == 10.0
     assert excel.PERFEVAL_INDICATOR_SCORE("定性", "好", "", 10, "部分达成", 7) == 7.0
     assert excel.PERFEVAL_INDICATOR_SCORE("定性", "好", "", 10, "达成", 12) == 10.0  # never above 分值
