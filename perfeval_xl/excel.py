@@ -437,6 +437,11 @@ class SummaryPlan:
         """First and last indicator row."""
         return self.head + 1, self.head + self.rows
 
+    @property
+    def below(self) -> int:
+        """Rows of the snapshot after the indicator header: indicators, 总分, signatures, stamp, note."""
+        return self.last - self.head
+
     def values(self) -> list[list[Any]]:
         """Rows 1..last, columns A..I: the snapshot's values (merged cells hold their value top-left)."""
         out = []
@@ -450,14 +455,9 @@ class SummaryPlan:
         return out
 
     def merges(self) -> list[str]:
-        """The merges inside columns A–C of the indicator block (绩效指标, 一级, 二级 groups)."""
-        first, last = self.head, self.block[1]
-        out = []
-        for ref in self.spec.merges:
-            (_, r1), (c2, r2) = (split_ref(p) for p in ref.split(":"))
-            if first <= r1 and r2 <= last and col_index(c2) <= 3:
-                out.append(ref)
-        return out
+        """The merges from the indicator header down (绩效指标, 一级, 二级 groups, 总分, signatures, note):
+        the template's live block has none (its rows follow the data), the snapshot's table has them."""
+        return [ref for ref in self.spec.merges if split_ref(ref.split(":")[0])[1] >= self.head]
 
     def formats(self) -> list[tuple[str, str, str]]:
         """(range, horizontal alignment, number format) blocks covering the money rows and the indicators.
@@ -544,25 +544,26 @@ def _rectangles(cells: Mapping[tuple[int, int], Any]) -> list[tuple[str, Any]]:
 
 
 def _current_block(book: xw.Book, plan: SummaryPlan) -> tuple[xw.Sheet, int]:
-    """The 自评表 sheet and how many indicator rows it has now (one read of column A)."""
+    """The 自评表 sheet and how many rows it has below the indicator header (one read of the header).
+
+    Everything below the header is the block the button rewrites: the template's live rows (indicators,
+    总分 and signatures, which follow the data) or an earlier snapshot.
+    """
     if F.SUMMARY not in _sheet_names(book):
         raise WorkbookError(_LAYOUT_CHANGED.format(sheet=F.SUMMARY, what="找不到该工作表"))
     ws = book.sheets[F.SUMMARY]
-    column = [cell_text(r[0]) for r in _read(ws, 1, _last_row(ws), 1)]
-    label = plan.spec.cells[f"A{plan.head}"].value  # 绩效指标
-    total_label = plan.spec.cells[f"A{plan.block[1] + 1}"].value  # 总分
-    if (
-        len(column) <= plan.head + 1
-        or column[plan.head - 1] != label
-        or total_label not in column[plan.head + 1 :]
-    ):
+    header = [cell_text(v) for v in _read(ws, plan.head, plan.head, len(COLS))[0]]
+    expected = [
+        cell_text(plan.spec.cells[f"{c}{plan.head}"].value) if f"{c}{plan.head}" in plan.spec.cells else ""
+        for c in COLS
+    ]
+    if header[1:] != expected[1:]:
         raise WorkbookError(
             _LAYOUT_CHANGED.format(
-                sheet=F.SUMMARY, what=f"第 {plan.head} 行“{label}”或“{total_label}”行不在原位"
+                sheet=F.SUMMARY, what=f"第 {plan.head} 行不是指标表头（{'、'.join(expected[1:])}）"
             )
         )
-    total = column.index(total_label, plan.head + 1) + 1
-    return ws, total - plan.head - 1
+    return ws, max(_last_row(ws) - plan.head, 1)
 
 
 _LAYOUT_CHANGED = (
@@ -601,8 +602,8 @@ def _summary(book: xw.Book, rules: Scheme) -> None:
     )
     ws, current = _current_block(book, plan)
     first, last = plan.block
-    resize_block(ws, first, current, plan.rows)
-    ws.range(f"A{plan.head}:C{last}").unmerge()
+    resize_block(ws, first, current, plan.below)
+    ws.range(f"A{plan.head}:I{plan.last}").unmerge()
     ws.range((1, 1), (plan.last, plan.width)).value = plan.values()
     for ref in plan.merges():
         ws.range(ref).merge()

@@ -29,7 +29,7 @@ from perfeval_xl.cli import app
 from perfeval_xl.layout import fields as F
 from perfeval_xl.layout.spec import cells_in, split_ref
 from perfeval_xl.layout.styles import INPUT_FILL, MARK_FILLS
-from perfeval_xl.layout.summary import LIVE_ROWS, summary_sheet
+from perfeval_xl.layout.summary import LIVE_FOOTER_ROWS, LIVE_ROWS, summary_sheet
 from perfeval_xl.model import Evaluation, Indicator
 from perfeval_xl.rules import scoring
 from perfeval_xl.rules.config import PRESETS
@@ -540,31 +540,21 @@ def test_summary_values_are_the_command_lines(template: Path, tmp_path: Path, co
     assert len(grid) == want.max_row and len(grid[0]) == 9
     for r, row in enumerate(grid, start=1):
         assert [plain(v) for v in row] == [want.cell(r, c).value for c in range(1, 10)], r
-    # the block holds one row per indicator: rows deleted or inserted inside it, never at its edge
+    # everything below the indicator header is the block: the live rows (300 + footer) shrink to the
+    # snapshot's (indicators, 总分, signatures, stamp, note) by deleting rows inside it
     head, first = 12, 13
-    if count < LIVE_ROWS:
-        [op] = of(acts, "rangeDelete", pos)
-        assert (op["start_row"] + 1, op["row_count"], op["column_count"]) == (
-            first + count,
-            LIVE_ROWS - count,
-            16384,
-        )
-    else:
-        [op] = of(acts, "rangeInsert", pos)
-        assert (op["start_row"] + 1, op["row_count"], op["args"]) == (
-            first + 1,
-            count - LIVE_ROWS,
-            ["down", "format_from_left_or_above"],
-        )
-    # merges of the block as the command line's sheet has them
+    below = want.max_row - head
+    [op] = of(acts, "rangeDelete", pos)
+    assert (op["start_row"] + 1, op["row_count"], op["column_count"]) == (
+        first + below,
+        LIVE_ROWS + LIVE_FOOTER_ROWS - below,
+        16384,
+    )
+    # every merge from the header down, as the command line's sheet has them (the live rows have none)
     merged = {cell_range(a) for a in of(acts, "rangeMerge", pos)}
-    assert merged == {
-        str(m)
-        for m in want.merged_cells.ranges
-        if m.min_row >= head and m.max_row <= head + count and m.max_col <= 3
-    }
+    assert merged == {str(m) for m in want.merged_cells.ranges if m.min_row >= head}
     [unmerge] = of(acts, "rangeUnmerge", pos)
-    assert cell_range(unmerge) == f"A{head}:C{head + count}"
+    assert cell_range(unmerge) == f"A{head}:I{want.max_row}"
     [area] = of(acts, "setPrintArea", pos)
     assert area["args"] == [f"A1:I{want.max_row}"]
     # row heights: Excel autofits the indicator rows; the other rows get the command line's heights
@@ -602,8 +592,8 @@ def rows_of(a: dict[str, Any]) -> range:
     ("before", "after", "op", "at", "rows", "origin"),
     [
         (5, 7, "rangeInsert", 14, 2, "format_from_left_or_above"),
-        (5, 2, "rangeDelete", 15, 3, None),
-        (1, 4, "rangeInsert", 13, 3, "format_from_right_or_below"),
+        (5, 2, "rangeDelete", 22, 3, None),  # rows below the snapshot's last 7 footer rows
+        (1, 4, "rangeInsert", 14, 3, "format_from_left_or_above"),
         (3, 3, None, 0, 0, None),
     ],
 )
@@ -617,7 +607,7 @@ def test_a_previous_snapshot_is_resized(
     rows: int,
     origin: str | None,
 ) -> None:
-    """The second press finds the 总分 row of the earlier snapshot and resizes that block."""
+    """The second press resizes the earlier snapshot's rows below the header to the new snapshot's."""
     ev = many(before) if before else valid_evaluation()
     path = fill_workbook(ev, tmp_path / "s.xlsx", template=template, scores=scoring.score(ev))
     wb = openpyxl.load_workbook(path)
@@ -647,39 +637,31 @@ def test_a_previous_snapshot_is_resized(
 
 
 def test_summary_relies_on_the_templates_layout() -> None:
-    """Outside the cells the button formats, the live 自评表 and the snapshot agree cell for cell (shifted)."""
+    """Above the indicator header the live 自评表 and the snapshot agree cell for cell (styles and merges):
+    the button rewrites only what lies below it."""
     ev = spoiled()
     live, snap = summary_sheet(None, None), summary_sheet(ev, scoring.score(ev))
     plan = excel.SummaryPlan(snap, len(ev.indicators))
-    first, last = plan.block
-    shift = plan.rows - LIVE_ROWS
     formatted = {r for rng, *_ in plan.formats() for r in cells_in(rng)}
 
-    def styles(spec: Any, block_end: int, moved: int) -> dict[str, str]:
-        out = {}
-        for ref, style in excel._styles(spec).items():
-            c, r = split_ref(ref)
-            if first <= r <= block_end or ref in formatted:
-                continue
-            out[f"{c}{r + moved if r > block_end else r}"] = style
-        return out
+    def above(spec: Any) -> dict[str, str]:
+        return {
+            ref: style
+            for ref, style in excel._styles(spec).items()
+            if split_ref(ref)[1] < plan.head and ref not in formatted
+        }
 
-    assert styles(live, first + LIVE_ROWS - 1, shift) == styles(snap, last, 0)
-    outside = [m for m in snap.merges if m not in plan.merges()]
-    moved = []
-    for m in live.merges:
-        (c1, r1), (c2, r2) = (split_ref(p) for p in m.split(":"))
-        if r1 > first + LIVE_ROWS - 1:
-            r1, r2 = r1 + shift, r2 + shift
-        moved.append(f"{c1}{r1}:{c2}{r2}")
-    assert sorted(outside) == sorted(m for m in moved if not m.startswith(f"A{plan.head}:"))
+    assert above(live) == above(snap)
+    assert sorted(m for m in live.merges if split_ref(m.split(":")[0])[1] < plan.head) == sorted(
+        m for m in snap.merges if split_ref(m.split(":")[0])[1] < plan.head
+    )
+    assert set(plan.merges()) == {m for m in snap.merges if split_ref(m.split(":")[0])[1] >= plan.head}
 
 
 def test_a_changed_summary_sheet_is_refused(template: Path, tmp_path: Path) -> None:
     path = filled(template, tmp_path, valid_evaluation())
     wb = openpyxl.load_workbook(path)
-    wb[F.SUMMARY].unmerge_cells("A33:F33")
-    wb[F.SUMMARY]["A33"] = "合计"
+    wb[F.SUMMARY]["D12"] = "指标"  # the indicator header moved or renamed by hand
     wb.save(path)
     book = book_of(path)
     excel.summary_book(book)
