@@ -60,6 +60,7 @@ __all__ = [
     "check_header",
     "check_sheets",
     "evaluation_from_grids",
+    "has_entries",
     "read_package",
     "read_workbook",
     "sheet_values",
@@ -290,7 +291,8 @@ def evaluation_from_grids(
     ``indicator_rows`` are the 绩效指标 rows from ``first_row`` down (columns A–M, values as a workbook
     library returns them: numbers, text, dates, None). Blank rows are skipped; each indicator keeps its
     sheet row. ``merged``: the 绩效指标 sheet's merged ranges (first row, first column, last row, last
-    column; 1-based): a range in a ``MERGED_LABEL_KEYS`` column gives its value to every row it covers.
+    column; 1-based): a range in a ``MERGED_LABEL_KEYS`` column gives its value to every row it covers
+    that has something else entered (down its first column; other columns of a 2-D merge stay blank).
     ``formulas``: (sheet, cell) → ``FormulaCell`` for cells that hold a formula (their grid value is the
     stored result, None when there is none); those in input cells are reported. Returns the evaluation
     and the findings made while reading (formulas in inputs, rows outside the template).
@@ -320,8 +322,16 @@ def _fill_merged_labels(
         value = rows[top][c1 - 1]
         for r in range(top + 1, min(r2 - first_row + 1, len(rows))):
             row = rows[r]
-            if c1 - 1 < len(row) and row[c1 - 1] in (None, ""):
-                row[c1 - 1] = value
+            if c1 - 1 < len(row) and row[c1 - 1] in (None, "") and has_entries(row):
+                row[c1 - 1] = value  # a row with nothing else entered stays blank (no indicator)
+
+
+_ENTRY_INDEXES = tuple(col_index(c.letter) - 1 for c in F.INPUT_COLUMNS if c.key not in MERGED_LABEL_KEYS)
+
+
+def has_entries(row: Sequence[Any]) -> bool:
+    """Whether a 绩效指标 row (values from column A) has something entered besides its 一级/二级 labels."""
+    return any(i < len(row) and row[i] not in (None, "") for i in _ENTRY_INDEXES)
 
 
 def _formula_findings(
