@@ -209,6 +209,8 @@ def summary(
             _fail(str(exc))
     try:
         update_workbook(book, target, summary=(outcome.evaluation, outcome.scores), clear=False)
+    except WorkbookError as exc:
+        _fail(str(exc))
     except PermissionError:
         _fail(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试。")
     s = outcome.scores
@@ -306,7 +308,7 @@ def pdf(
                 atomic_write_bytes(target, parts[0].read_bytes())
             else:
                 office.merge_pdfs(parts, target)
-    except (office.OfficeError, office.OfficeUnavailable, ReportError) as exc:
+    except (office.OfficeError, office.OfficeUnavailable, ReportError, WorkbookError) as exc:
         _fail(str(exc))
     out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)

@@ -67,15 +67,18 @@ class CommentsPart:
     def refs(self) -> set[str]:
         return {n.ref for n in self.notes}
 
-    def remove(self, refs: set[str]) -> None:
-        """Remove the notes on ``refs``."""
+    def remove_ours(self) -> set[str]:
+        """Remove our notes (the clerk's stay, even on the same cell); return the cells they were on."""
         out, last = [], 0
+        removed = set()
         for note in self.notes:
-            if note.ref in refs:
+            if note.ours:
+                removed.add(note.ref)
                 out.append(self.xml[last : note.span[0]])
                 last = note.span[1]
         out.append(self.xml[last:])
         self.__init__("".join(out))  # type: ignore[misc]
+        return removed
 
     def add(self, items: list[tuple[str, str]]) -> None:
         """Append notes (cell, text) by ``MARK_AUTHOR`` (added to the authors when missing)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
@@ -114,7 +115,7 @@ def update_workbook(
     src = Path(src)
     out = Path(out) if out else src
     for target in {src.resolve() if out.resolve() == src.resolve() else out}:
-        if Path(target).exists() and not os.access(target, os.W_OK):
+        if Path(target).exists() and _read_only(Path(target)):
             raise WorkbookError(
                 f"{Path(target).name} 是只读文件，perfeval-xl 不会改写它，也不会去掉它的只读属性。"
                 "如确需写入，请先在文件“属性”中取消“只读”后重试（summary 也可用 -o 另存为新文件）。"
@@ -133,6 +134,11 @@ def update_workbook(
                 _write_summary(patch, *summary)
             patch.save(out)
     return out
+
+
+def _read_only(path: Path) -> bool:
+    """Marked read-only (its owner may not write it: Windows' read-only attribute), or not writable by us."""
+    return not path.stat().st_mode & stat.S_IWUSR or not os.access(path, os.W_OK)
 
 
 def _sheet_part(patch: BookPatch, name: str) -> str:
@@ -182,9 +188,8 @@ def clear_marks(patch: BookPatch) -> int:
         if found is not None:
             rid, cpart = found
             comments = CommentsPart(patch.text(cpart))
-            ours = {n.ref for n in comments.notes if n.ours}
+            ours = comments.remove_ours()
             if ours:
-                comments.remove(ours)
                 if comments.notes:
                     patch.put(cpart, comments.xml)
                 else:
@@ -194,7 +199,7 @@ def clear_marks(patch: BookPatch) -> int:
                 vml = patch.related(part, "vmlDrawing")
                 if vml is not None:
                     drawing = VmlPart(patch.text(vml[1]))
-                    drawing.remove(ours)
+                    drawing.remove(ours - comments.refs())  # a shape the clerk's note shares stays
                     if drawing.has_shapes():
                         patch.put(vml[1], drawing.xml)
                     else:
