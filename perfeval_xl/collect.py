@@ -215,44 +215,68 @@ def collect(
     return summary
 
 
-def _read_all(folder: Path, chunks: list[list[Path]], jobs: int, rules: RuleSet) -> Iterator[list[Any]]:
-    """Results chunk by chunk, in order; a chunk lost with a dead worker is retried once, then listed."""
+def _read_all(
+    folder: Path, chunks: list[list[Path]], jobs: int, rules: RuleSet, read: Callable[..., Any] | None = None
+) -> Iterator[list[Any]]:
+    """Results chunk by chunk, in order. A chunk lost with a dead worker is read again one file per
+    message, so that only the file that kills a worker (twice) is listed as unreadable and the others keep
+    their result. ``read`` replaces ``_read`` (tests)."""
     if not chunks:
         return
-    pool = make_pool(jobs, _init, rules, _read, _close)
-    done: dict[int, list[Any]] = {}
-    tries: dict[int, int] = {}
-    todo = list(range(len(chunks)))
+    pool = make_pool(jobs, _init, rules, read or _read, _close)
+    parts: dict[int, dict[int, list[Any]]] = {}  # chunk → {file index or -1 for the whole chunk: results}
+    expected: dict[int, int] = {}  # chunk → pieces it is waiting for
+    todo: list[tuple[int, int]] = [(i, -1) for i in range(len(chunks))]
+    tried: set[tuple[int, int]] = set()
     following = 0
     terminate = True
+
+    def paths_of(task: tuple[int, int]) -> list[Path]:
+        chunk, file = task
+        return chunks[chunk] if file < 0 else [chunks[chunk][file]]
+
+    def unusable(task: tuple[int, int], why: str) -> list[Unusable]:
+        return [Unusable(p.relative_to(folder).as_posix(), why) for p in paths_of(task)]
+
+    def finish(task: tuple[int, int], results: list[Any]) -> None:
+        parts.setdefault(task[0], {})[task[1]] = results
+
     try:
         while following < len(chunks):
             for w in pool.idle():
                 if not todo:
                     break
-                index = todo.pop(0)
-                pool.send(w, index, (folder, chunks[index]))
+                task = todo.pop(0)
+                pool.send(w, task, (folder, paths_of(task)))
             if not pool.workers and todo:
-                for index in todo:
-                    done[index] = [
-                        Unusable(p.relative_to(folder).as_posix(), "未能读取（工作进程不可用）。")
-                        for p in chunks[index]
-                    ]
+                for task in todo:
+                    finish(task, unusable(task, "未能读取（工作进程不可用）。"))
                 todo = []
-            for _, index, kind, reply in pool.poll(0.2):
+            for _, task, kind, reply in pool.poll(0.2):
+                chunk, file = task
                 if kind == "ok":
-                    done[index] = reply
-                elif tries.get(index, 0) == 0 and kind == "died":
-                    tries[index] = 1
-                    todo.insert(0, index)
+                    finish(task, reply)
+                elif kind == "died" and file < 0 and len(chunks[chunk]) > 1:
+                    expected[chunk] = len(chunks[chunk])  # one file at a time: find the culprit
+                    todo[:0] = [(chunk, i) for i in range(len(chunks[chunk]))]
+                elif kind == "died" and task not in tried:
+                    tried.add(task)
+                    todo.insert(0, task)
+                elif kind == "died":
+                    finish(
+                        task,
+                        unusable(
+                            task,
+                            "读取时工作进程异常退出（文件可能被恶意构造或已损坏），已跳过；请用 Excel 打开检查后另存。",
+                        ),
+                    )
                 else:
-                    why = str(reply).splitlines()[0]
-                    done[index] = [
-                        Unusable(p.relative_to(folder).as_posix(), f"读取时工作进程出错：{why}")
-                        for p in chunks[index]
-                    ]
-            while following in done:
-                yield done.pop(following)
+                    finish(task, unusable(task, f"读取时工作进程出错：{str(reply).splitlines()[0]}"))
+            while following in parts and (
+                -1 in parts[following] or len(parts[following]) == expected.get(following, -1)
+            ):
+                pieces = parts.pop(following)
+                yield pieces[-1] if -1 in pieces else [r for i in sorted(pieces) for r in pieces[i]]
                 following += 1
         terminate = False
     finally:

@@ -270,3 +270,33 @@ def test_money_sums_in_the_totals_row(tmp_path: Path) -> None:
     assert total[6] == "=SUM(G2:G3)" and cached[6] == pytest.approx(want)
     assert cached[9] == pytest.approx(float((evaluate(a).scores.total + evaluate(b).scores.total) / 2))  # type: ignore[operator]
     assert D(str(cached[8])) == D(1)  # 执行率 100 % in both
+
+
+def _crashing_read(rules, message):  # type: ignore[no-untyped-def]
+    """collect's worker read, but a file named crash*.xlsx kills the worker (as a native crash would)."""
+    import os
+
+    from perfeval_xl.collect import _read
+
+    if any(p.name.startswith("crash") for p in message[1]):
+        os._exit(3)
+    return _read(rules, message)
+
+
+def test_a_file_that_kills_a_worker_costs_only_itself(tmp_path: Path) -> None:
+    """Issue 12: the files read with it in one message keep their result; it alone is listed."""
+    from perfeval_xl.collect import Book, Unusable, _read_all
+
+    folder = tmp_path / "交回"
+    folder.mkdir()
+    good = write(valid_evaluation(), folder / "a.xlsx")
+    names = [f"b{i}.xlsx" for i in range(5)] + ["crash.xlsx"] + [f"c{i}.xlsx" for i in range(4)]
+    for name in names:
+        shutil.copy(good, folder / name)
+    paths = [folder / "a.xlsx", *(folder / n for n in names)]
+    chunks = [paths[i : i + 8] for i in range(0, len(paths), 8)]
+    results = [r for chunk in _read_all(folder, chunks, 1, DEFAULT_RULES, _crashing_read) for r in chunk]
+    assert [r.file for r in results] == [p.name for p in paths]  # every file, in order
+    bad = [r for r in results if isinstance(r, Unusable)]
+    assert [r.file for r in bad] == ["crash.xlsx"] and "工作进程异常退出" in bad[0].reason
+    assert all(isinstance(r, Book) and r.total is not None for r in results if r.file != "crash.xlsx")
