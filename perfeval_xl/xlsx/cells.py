@@ -89,6 +89,7 @@ def col_name(n: int) -> str:
 _XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _T = re.compile(rb"<t\b[^>]*?(?:/>|>([^<]*)</t>)")
 _RPH = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+_PLAIN_SI = re.compile(rb'<t(?: xml:space="preserve")?>([^<]*)</t>')
 
 
 def xml_unescape(raw: bytes) -> str:
@@ -129,7 +130,8 @@ class SharedStrings:
         text = self._decoded.get(index)
         if text is None:
             body = self._items[index]
-            text = rich_text(body) if b"<" in body else ""
+            m = _PLAIN_SI.fullmatch(body)
+            text = xml_unescape(m.group(1)) if m else rich_text(body) if b"<" in body else ""
             self._decoded[index] = text
         return text
 

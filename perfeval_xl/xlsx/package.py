@@ -152,6 +152,7 @@ class Package:
         self.path = Path(path)
         self.name = self.path.name
         self._read_bytes = 0
+        self._rels: dict[str, list[Relationship]] = {}
         self._zip = self._open()
         try:
             infos = self._zip.infolist()
@@ -301,9 +302,9 @@ class Package:
     def rels(self, part: str) -> list[Relationship]:
         """The relationships of ``part`` ("" for the package itself); none when it has no .rels part."""
         name = "_rels/.rels" if not part else self.rels_name(part)
-        if not self.has(name):
-            return []
-        return parse_rels(self.text(name))
+        if name not in self._rels:
+            self._rels[name] = parse_rels(self.text(name)) if self.has(name) else []
+        return self._rels[name]
 
     @staticmethod
     def resolve(source: str, target: str) -> str:
