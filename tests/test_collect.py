@@ -1,7 +1,8 @@
 """perfeval-xl collect (perfeval_xl/collect.py) and the bad-input corpus (tests/data/bad/).
 
-The roll-up is checked against ``service.evaluate_book`` of each file; the fast (calamine) reader must give
-exactly what ``xlsx.read.read_workbook`` gives, formulas typed into input cells included. Every malformed
+The roll-up is checked against ``service.evaluate_book`` of each file: collect reads each file with
+``xlsx.read.read_workbook``, the reader of every command (tests/test_books.py runs all of them over the
+corpus of field workbooks). Every malformed
 CSV and workbook of the corpus goes through fill or collect: no crash, no partial file, and every problem
 names its CSV row, the workbook cell, or the file.
 """
