@@ -888,3 +888,95 @@ def test_udfs_agree_with_the_workbook_reader(spoiled_path: Path) -> None:
             for v in (ind.operator, ind.target, ind.actual, ind.weight, ind.band, ind.score)
         ]
         assert excel.PERFEVAL_INDICATOR_SCORE(*args) == ("" if want is None else float(want))
+
+
+# ------------------------------------------------------------------------------------------ field workbooks
+
+BOOKS = Path(__file__).resolve().parent / "data" / "books"
+
+
+@pytest.fixture(scope="module")
+def field_books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    import sys
+
+    sys.path.insert(0, str(BOOKS))
+    import make_books
+
+    folder = tmp_path_factory.mktemp("field")
+    base = make_books.make_base(folder / "base.xlsx")
+    out = {"base": base}
+    for name, change in (("merged", make_books.merged_labels), ("formulas", make_books.formulas_cached)):
+        parts = make_books.read_parts(base)
+        change(parts)
+        out[name] = make_books.write_parts(folder / f"{name}.xlsx", parts)
+    return out
+
+
+def outcome_key(o: Any) -> tuple[Any, ...]:
+    return (o.scores.total, sorted((f.code, f.sheet, f.cell, f.message) for f in o.findings))
+
+
+def test_merged_labels_read_as_the_file_reader_reads_them(field_books: dict[str, Path]) -> None:
+    """xlwings gives a merged range's value in its top-left cell only: the add-in fills 一级/二级 down."""
+    from perfeval_xl.service import evaluate_book
+
+    book = book_of(field_books["merged"])
+    ind = book.sheets[F.INDICATORS].range("B5").value
+    assert ind in (None, "")  # what the engine shows for a merged cell below the top-left one
+    live = excel.evaluate_open_book(book)
+    assert outcome_key(live) == outcome_key(evaluate_book(field_books["merged"]))
+    assert [i.level1 for i in live.evaluation.indicators][:5] == ["产出指标"] * 5
+    assert not any(f.code == "REQUIRED_MISSING" for f in live.findings)
+
+
+def test_label_merges_only_fill_indicator_rows() -> None:
+    rows = [
+        [None, "产出指标", "数量指标", "a", "≥", 1, "", 1, "", 10, "", None, ""],
+        [None, None, None, "b", "≥", 1, "", 1, "", 10, "", None, ""],
+        [None, None, "质量指标", "c", "≥", 1, "", 1, "", 10, "", None, ""],
+        [None, None, None, None, None, None, None, None, None, None, None, 3, None],  # blank (a formula only)
+        [None, None, None, "d", "≥", 1, "", 1, "", 10, "", None, ""],  # after a blank row: not filled
+    ]
+    assert excel.label_merges(rows, 4) == [(4, 2, 6, 2), (4, 3, 5, 3)]
+
+
+def test_a_formula_in_an_input_cell_is_reported_by_the_add_in(
+    field_books: dict[str, Path], monkeypatch: pytest.MonkeyPatch, reads: dict[str, int]
+) -> None:
+    """One ``.formula`` read per input sheet beside the values; the warning is the file reader's."""
+    from xlwings.pro import _xlremote as remote
+
+    from perfeval_xl.service import evaluate_book
+
+    state = payload(field_books["formulas"])
+    names = [s["name"] for s in state["sheets"]]
+    info, ind = state["sheets"][names.index(F.INFO)], state["sheets"][names.index(F.INDICATORS)]
+    info["values"][13][3] = 2652.84  # Excel shows the formulas' results
+    ind["values"][4][9] = 10
+    info["values"][9][1] = "=张三"  # text that looks like a formula is not one
+    formulas = {(F.INFO, 14, 4): "=1800+852.84", (F.INDICATORS, 5, 10): "=8+2", (F.INFO, 10, 2): "=张三"}
+    calls = {"n": 0}
+
+    def formula(self: Any) -> Any:
+        calls["n"] += 1
+        sheet = self.sheet.name
+        r0, c0 = self.row, self.column
+        return [
+            [formulas.get((sheet, r0 + r, c0 + c), "") for c in range(self.shape[1])]
+            for r in range(self.shape[0])
+        ]
+
+    monkeypatch.setattr(remote.Range, "formula", property(formula), raising=False)
+    book = xw.Book(json=state)
+    live = excel.evaluate_open_book(book)
+    assert calls["n"] == 2 and reads["n"] <= 2  # one formula read and one value read per input sheet
+    found = {(f.code, f.sheet, f.cell): f.message for f in live.findings if f.code == "FORMULA_IN_INPUT"}
+    from_file = {
+        (f.code, f.sheet, f.cell): f.message
+        for f in evaluate_book(field_books["formulas"]).findings
+        if f.code == "FORMULA_IN_INPUT"
+    }
+    assert found == from_file and set(found) == {
+        ("FORMULA_IN_INPUT", F.INFO, "D14"),
+        ("FORMULA_IN_INPUT", F.INDICATORS, "J5"),
+    }
