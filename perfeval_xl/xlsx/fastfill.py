@@ -58,6 +58,7 @@ from .sheetxml import attr_text as _attr
 from .sheetxml import cell_xml, comments_xml, mark_text, vml_xml, xml_text
 from .sheetxml import insert_before as _insert_before
 from .sheetxml import render_spec as _render_spec
+from .stylesheet import Stylesheet
 
 #: First row of the style palette on the compiled template's 校验结果 sheet (never in an output).
 PALETTE_ROW = 5001
@@ -574,37 +575,15 @@ def _render_parts(book: Any) -> _Parts:
 
 
 def _add_mark_styles(styles: str, bases: set[int]) -> tuple[str, dict[tuple[int, str], int]]:
-    """styles.xml with one solid fill per mark level and, per base xf, a copy using each of them."""
-    fills = re.search(r'<fills count="(\d+)">(.*?)</fills>', styles, re.S)
-    xfs = re.search(r'<cellXfs count="(\d+)">(.*?)</cellXfs>', styles, re.S)
-    if fills is None or xfs is None:
-        raise TemplateMismatch("styles.xml 的结构与预期不同。")
-    xf_list = re.findall(r"<xf\b[^>]*?/>|<xf\b[^>]*[^/]>.*?</xf>", xfs.group(2), re.S)
-    if len(xf_list) != int(xfs.group(1)):
-        raise TemplateMismatch("styles.xml 的样式数目与预期不同。")
-    n_fills = int(fills.group(1))
-    fill_id = {level: n_fills + i for i, level in enumerate(MARK_FILLS)}
-    new_fills = "".join(
-        f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
-        for rgb in MARK_FILLS.values()
-    )
-    marked: dict[tuple[int, str], int] = {}
-    new_xfs = []
-    for base in sorted(bases):
-        for level, fid in fill_id.items():
-            xf = re.sub(r'fillId="\d+"', f'fillId="{fid}"', xf_list[base], count=1)
-            if "applyFill=" not in xf:
-                xf = xf.replace(f'fillId="{fid}"', f'fillId="{fid}" applyFill="1"', 1)
-            marked[(base, level)] = len(xf_list) + len(new_xfs)
-            new_xfs.append(xf)
-    styles = (
-        styles[: fills.start()]
-        + f'<fills count="{n_fills + len(fill_id)}">{fills.group(2)}{new_fills}</fills>'
-        + styles[fills.end() : xfs.start()]
-        + f'<cellXfs count="{len(xf_list) + len(new_xfs)}">{xfs.group(2)}{"".join(new_xfs)}</cellXfs>'
-        + styles[xfs.end() :]
-    )
-    return styles, marked
+    """styles.xml with, per base cell format, a copy using each mark fill (``xlsx.stylesheet``, as the
+    writer of a clerk's workbook marks cells); (base, level) → index of the copy."""
+    sheet = Stylesheet(styles)
+    marked = {
+        (base, level): sheet.with_fill(base, rgb)
+        for base in sorted(bases)
+        for level, rgb in MARK_FILLS.items()
+    }
+    return sheet.xml(), marked
 
 
 # ------------------------------------------------------------------------------------------ 校验结果

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from ..files import atomic_path
 from ..layout.spec import SheetSpec, col_index, split_ref
+from ..layout.styles import MARK_FILLS
 from .package import (
     CONTENT_TYPES,
     MAX_PART_BYTES,
@@ -45,7 +46,9 @@ from .package import (
     PACKAGE_RELS,
     RATIO_FLOOR,
     Package,
+    Relationship,
     WorkbookError,
+    decode_xml,
     parse_rels,
 )
 from .sheetxml import render_spec, set_child, with_prefix, xml_text
@@ -92,8 +95,6 @@ class BookPatch:
         return self.pkg.read(real)
 
     def text(self, name: str) -> str:
-        from .package import decode_xml
-
         return decode_xml(self.data(name))
 
     def put(self, name: str, data: str | bytes) -> None:
@@ -142,7 +143,7 @@ class BookPatch:
         if new != ct:
             self.put(CONTENT_TYPES, new)
 
-    def rels(self, part: str) -> list:  # type: ignore[type-arg]
+    def rels(self, part: str) -> list[Relationship]:
         name = Package.rels_name(part)
         return parse_rels(self.text(name)) if self.exists(name) else []
 
@@ -204,8 +205,6 @@ class BookPatch:
 
     def layout_style(self, key: str) -> int:
         """cellXfs index of a layout style name, or of ``name|level`` (that style with a mark fill)."""
-        from ..layout.styles import MARK_FILLS
-
         name, _, level = key.partition("|")
         base = self.styles.style(name)
         return self.styles.with_fill(base, MARK_FILLS[level]) if level else base

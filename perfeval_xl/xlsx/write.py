@@ -38,6 +38,7 @@ from .patch import (
     rel_prefix,
     replace_sheet_content,
     root_prefix,
+    set_defined_name,
 )
 from .read import read_package, sheet_values
 from .sheetxml import MARK_AUTHOR, comments_xml, mark_text, note_height, set_child, vml_xml, with_prefix
@@ -298,8 +299,6 @@ def _write_findings_sheet(patch: BookPatch, findings: Sequence[Finding]) -> None
 def _write_summary(patch: BookPatch, ev: Evaluation, scores: Scores) -> None:
     spec = summary_sheet(ev, scores)
     index = _write_our_sheet(patch, spec)
-    from .patch import set_defined_name
-
     workbook = patch.text(patch.pkg.workbook_part)
     pr = spec.print_setup
     new = set_defined_name(
