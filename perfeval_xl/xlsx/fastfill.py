@@ -324,13 +324,15 @@ class Stamp:
 
 
 def read_stamp(path: Path) -> Stamp | None:
-    """Custom document properties and core ``modified`` of an .xlsx, or None when it cannot be read."""
+    """Custom document properties and core ``modified`` of an .xlsx, or None when it cannot be read
+    (opened as every reader opens a workbook: ``xlsx.package``, within its limits)."""
+    from .package import Package, WorkbookError
+
     try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-            custom = z.read("docProps/custom.xml").decode() if "docProps/custom.xml" in names else ""
-            core = z.read("docProps/core.xml").decode() if "docProps/core.xml" in names else ""
-    except (OSError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError, EOFError):
+        with Package(Path(path)) as pkg:
+            custom = pkg.text("docProps/custom.xml") if pkg.has("docProps/custom.xml") else ""
+            core = pkg.text("docProps/core.xml") if pkg.has("docProps/core.xml") else ""
+    except (WorkbookError, OSError):
         return None
     props = {unescape(n): unescape(v) for n, v in _PROPERTY_RE.findall(custom)}
     m = _MODIFIED_RE.search(core)
