@@ -158,7 +158,7 @@ class Package:
             infos = self._zip.infolist()
             if len(infos) > MAX_PARTS:
                 raise self._error(f"包含 {len(infos)} 个部件，超过上限 {MAX_PARTS}，不是正常的工作簿")
-            self.names = [i.filename for i in infos]
+            self.names = list(dict.fromkeys(i.filename for i in infos))  # a name twice: the last entry counts
             self._infos = {i.filename: i for i in infos}
             self._lower = {n.lower(): n for n in self.names}
             self.workbook_part = self._find_workbook()

@@ -247,6 +247,9 @@ class BookPatch:
     def _copy(self, zout: zipfile.ZipFile, name: str) -> None:
         """A part we do not own, streamed through unchanged (same bytes, name, date, compression)."""
         info = self.pkg.info(name)
+        if name.endswith("/"):  # a folder entry some zip tools write
+            zout.writestr(zipfile.ZipInfo(name, info.date_time), b"")
+            return
         zinfo = zipfile.ZipInfo(name, info.date_time)
         zinfo.compress_type = info.compress_type if info.compress_type in (0, 8) else zipfile.ZIP_DEFLATED
         zinfo.external_attr = info.external_attr
