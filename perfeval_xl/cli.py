@@ -151,7 +151,7 @@ def validate(
     mark: Annotated[
         bool, typer.Option("--mark", help="在工作簿中标出问题单元格并写入“校验结果”表。")
     ] = False,
-    rules: RulesOption = "national",
+    rules: RulesOption = None,
 ) -> None:
     """校验工作簿中的每一项填报内容；有错误时退出码为 1。"""
     outcome = _load(book, _rules(rules))
@@ -180,7 +180,7 @@ def validate(
 def score(
     book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出评分结果。")] = False,
-    rules: RulesOption = "national",
+    rules: RulesOption = None,
 ) -> None:
     """按官方规则计算执行率、各指标得分、总分和等级；有错误时退出码为 1。"""
     outcome = _load(book, _rules(rules))
@@ -214,7 +214,7 @@ def summary(
         Path | None, typer.Option("-o", "--output", help="另存为（默认写回原工作簿）。")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
-    rules: RulesOption = "national",
+    rules: RulesOption = None,
 ) -> None:
     """按官方格式生成“自评表”（每条指标一行，可直接打印盖章）。"""
     from .xlsx.write import update_workbook
@@ -230,6 +230,8 @@ def summary(
         update_workbook(
             book, target, summary=(outcome.evaluation, outcome.scores, outcome.scheme), clear=False
         )
+    except WorkbookError as exc:
+        _fail(str(exc))
     except PermissionError:
         _fail(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试。")
     out.print(f"已生成自评表：{target}（{total_line(outcome)}）。")
@@ -256,7 +258,7 @@ def report(
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="同时生成报告的 PDF（LibreOffice）。")] = False,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
-    rules: RulesOption = "national",
+    rules: RulesOption = None,
 ) -> None:
     """生成自评报告（Word）：数字全部取自工作簿，需人工撰写的部分留出【待填写】标记。"""
     from .report import ReportError, render_report, report_pdf
@@ -295,7 +297,7 @@ def pdf(
     ] = None,
     with_report: Annotated[bool, typer.Option("--report", help="在自评表之后附上自评报告。")] = False,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
-    rules: RulesOption = "national",
+    rules: RulesOption = None,
 ) -> None:
     """把自评表（按工作簿的打印设置，A4）转为 PDF，可附自评报告；原工作簿不被修改。"""
     import tempfile
@@ -335,7 +337,7 @@ def pdf(
                 atomic_write_bytes(target, parts[0].read_bytes())
             else:
                 office.merge_pdfs(parts, target)
-    except (office.OfficeError, office.OfficeUnavailable, ReportError) as exc:
+    except (office.OfficeError, office.OfficeUnavailable, ReportError, WorkbookError) as exc:
         _fail(str(exc))
     out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
@@ -441,7 +443,7 @@ def collect(
     with_report: Annotated[
         bool, typer.Option("--report", help="同时为每个可读取的工作簿生成自评报告（放在工作簿旁）。")
     ] = False,
-    rules: RulesOption = "national",
+    rules: RulesOption = None,
 ) -> None:
     """汇总目录中全部自评工作簿：逐个校验评分，生成汇总表、等级分布图和问题清单；无法读取的文件单独列出。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -2,8 +2,8 @@
 
 Every workbook under DIR (.xlsx/.xlsm, and .xls/.et/.ods so that a clerk's wrong format is listed rather
 than ignored; Excel's ``~$`` lock files, hidden files and the roll-up itself are skipped) is read, checked
-and scored exactly as ``perfeval-xl validate`` and ``score`` do (``read_book``: read.py's result, through
-python-calamine when that is safe; then ``service.evaluate``), across worker processes
+and scored exactly as ``perfeval-xl validate`` and ``score`` do (``read_book`` is ``xlsx.read.read_workbook``,
+the one reader of every command; then ``service.evaluate``), across worker processes
 (``workers.WorkerPool``). The roll-up is written with XlsxWriter in constant-memory mode, rows in file order
 as results arrive, then put in place atomically:
 
@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,24 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from python_calamine import CalamineWorkbook
 
 from .files import atomic_path
-from .layout import fields as F
 from .model import Finding, Level, LevelCounts, Num
 from .rules.scheme import Scheme, default_scheme
 from .service import evaluate_data
 from .workers import WorkerError, default_jobs, make_pool
-from .xlsx.read import (
-    BookData,
-    WorkbookError,
-    book_properties,
-    check_header,
-    check_sheets,
-    evaluation_from_grids,
-    read_workbook,
-    template_version,
-)
+from .xlsx.read import BookData, WorkbookError, read_workbook
 
 BOOK_SUFFIXES = (".xlsx", ".xlsm")
 FOREIGN_SUFFIXES = (".xls", ".et", ".ods", ".xlsb")
@@ -130,86 +117,15 @@ def find_books(folder: Path, exclude: Path | None = None) -> list[Path]:
 
 # ------------------------------------------------------------------------------------------ reading
 
-_FORMULA_OR_ERROR = re.compile(r'<c r="([A-Z]+)(\d+)"(?:[^>]*?\st="e"[^>]*>|[^>]*>\s*<f[\s>/])')
-_SHEET = re.compile(r'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
-_REL = re.compile(r'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
-_REL_ALT = re.compile(r'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
-_INFO_INPUTS = frozenset(f.cell for f in F.FIELDS)
-_INDICATOR_INPUTS = frozenset(c.letter for c in F.INPUT_COLUMNS)
-
 
 def read_book(path: Path) -> BookData:
-    """``xlsx.read.read_workbook``'s result, read with python-calamine when that is safe (~25× faster).
+    """A returned workbook read as every command reads it: ``xlsx.read.read_workbook``, nothing else.
 
-    calamine gives cell values only, so the input sheets' XML is first searched for a formula or an error
-    value in an input cell (which read_workbook reports as the formula's text): any such cell, any
-    surprise in the file, or any error sends the file to ``read_workbook`` itself, whose messages about
-    damaged or foreign files are the ones the user sees. tests/test_collect.py checks both give the same.
+    One reader for all commands means collect can never score a file differently from validate (issue 11:
+    a wrong ``<dimension>`` once gave 10.00 in validate and 94 in collect). Its limits (zip bombs, a million
+    rows, damaged parts) make such a file a ``WorkbookError``, listed under 无法读取 with the reason.
     """
-    try:
-        data = _read_with_calamine(Path(path))
-    except Exception:
-        data = None
-    return data if data is not None else read_workbook(Path(path))
-
-
-def _read_with_calamine(path: Path) -> BookData | None:
-    if path.suffix.lower() not in BOOK_SUFFIXES or not _inputs_are_values(path):
-        return None
-    book = CalamineWorkbook.from_path(str(path))
-    try:
-        names = book.sheet_names
-        check_sheets(names, path.name)
-        info = _rows(book.get_sheet_by_name(F.INFO).to_python(skip_empty_area=False))
-        grid = _rows(book.get_sheet_by_name(F.INDICATORS).to_python(skip_empty_area=False))
-    finally:
-        book.close()
-    header = grid[F.INDICATOR_HEADER_ROW - 1] if len(grid) >= F.INDICATOR_HEADER_ROW else ()
-    check_header(header, path.name)
-    properties = book_properties(path)
-    version = template_version(properties, info)
-    ev, findings = evaluation_from_grids(info, grid[F.INDICATOR_FIRST_ROW - 1 :], version=version)
-    return BookData(path, ev, findings, properties)
-
-
-def _rows(rows: list[list[object]]) -> list[tuple[object, ...]]:
-    """calamine's rows (from A1, skip_empty_area off) with its values as openpyxl gives them."""
-    return [tuple(_value(v) for v in row) for row in rows]
-
-
-def _inputs_are_values(path: Path) -> bool:
-    """No input cell of 基本信息 or 绩效指标 holds a formula or an error value."""
-    with zipfile.ZipFile(path) as z:
-        workbook = z.read("xl/workbook.xml").decode()
-        rels = z.read("xl/_rels/workbook.xml.rels").decode()
-        targets = dict(_REL.findall(rels)) | {i: t for t, i in _REL_ALT.findall(rels)}
-        parts = {name: targets.get(rid, "") for name, rid in _SHEET.findall(workbook)}
-        for sheet in (F.INFO, F.INDICATORS):
-            target = parts.get(sheet)
-            if not target:
-                return False
-            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            xml = z.read(part).decode()
-            if "<sheetData" not in xml:
-                return False  # prefixed element names or no data: let openpyxl read it
-            for m in _FORMULA_OR_ERROR.finditer(xml):
-                col, row = m.group(1), int(m.group(2))
-                if sheet == F.INFO and f"{col}{row}" in _INFO_INPUTS:
-                    return False
-                if sheet == F.INDICATORS and row >= F.INDICATOR_FIRST_ROW and col in _INDICATOR_INPUTS:
-                    return False
-    return True
-
-
-def _value(v: object) -> object:
-    """A calamine value as openpyxl gives it (whole numbers as int, dates as datetime, blanks as None)."""
-    if isinstance(v, float):
-        return int(v) if v.is_integer() and abs(v) < 2**53 else v
-    if v == "":
-        return None
-    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-        return dt.datetime(v.year, v.month, v.day)
-    return v
+    return read_workbook(Path(path))
 
 
 # ------------------------------------------------------------------------------------------ worker
@@ -305,44 +221,72 @@ def collect(
     return summary
 
 
-def _read_all(folder: Path, chunks: list[list[Path]], jobs: int, rules: Scheme | None) -> Iterator[list[Any]]:
-    """Results chunk by chunk, in order; a chunk lost with a dead worker is retried once, then listed."""
+def _read_all(
+    folder: Path,
+    chunks: list[list[Path]],
+    jobs: int,
+    rules: Scheme | None,
+    read: Callable[..., Any] | None = None,
+) -> Iterator[list[Any]]:
+    """Results chunk by chunk, in order. A chunk lost with a dead worker is read again one file per
+    message, so that only the file that kills a worker (twice) is listed as unreadable and the others keep
+    their result. ``read`` replaces ``_read`` (tests)."""
     if not chunks:
         return
-    pool = make_pool(jobs, _init, rules, _read, _close)
-    done: dict[int, list[Any]] = {}
-    tries: dict[int, int] = {}
-    todo = list(range(len(chunks)))
+    pool = make_pool(jobs, _init, rules, read or _read, _close)
+    parts: dict[int, dict[int, list[Any]]] = {}  # chunk → {file index or -1 for the whole chunk: results}
+    expected: dict[int, int] = {}  # chunk → pieces it is waiting for
+    todo: list[tuple[int, int]] = [(i, -1) for i in range(len(chunks))]
+    tried: set[tuple[int, int]] = set()
     following = 0
     terminate = True
+
+    def paths_of(task: tuple[int, int]) -> list[Path]:
+        chunk, file = task
+        return chunks[chunk] if file < 0 else [chunks[chunk][file]]
+
+    def unusable(task: tuple[int, int], why: str) -> list[Unusable]:
+        return [Unusable(p.relative_to(folder).as_posix(), why) for p in paths_of(task)]
+
+    def finish(task: tuple[int, int], results: list[Any]) -> None:
+        parts.setdefault(task[0], {})[task[1]] = results
+
     try:
         while following < len(chunks):
             for w in pool.idle():
                 if not todo:
                     break
-                index = todo.pop(0)
-                pool.send(w, index, (folder, chunks[index]))
+                task = todo.pop(0)
+                pool.send(w, task, (folder, paths_of(task)))
             if not pool.workers and todo:
-                for index in todo:
-                    done[index] = [
-                        Unusable(p.relative_to(folder).as_posix(), "未能读取（工作进程不可用）。")
-                        for p in chunks[index]
-                    ]
+                for task in todo:
+                    finish(task, unusable(task, "未能读取（工作进程不可用）。"))
                 todo = []
-            for _, index, kind, reply in pool.poll(0.2):
+            for _, task, kind, reply in pool.poll(0.2):
+                chunk, file = task
                 if kind == "ok":
-                    done[index] = reply
-                elif tries.get(index, 0) == 0 and kind == "died":
-                    tries[index] = 1
-                    todo.insert(0, index)
+                    finish(task, reply)
+                elif kind == "died" and file < 0 and len(chunks[chunk]) > 1:
+                    expected[chunk] = len(chunks[chunk])  # one file at a time: find the culprit
+                    todo[:0] = [(chunk, i) for i in range(len(chunks[chunk]))]
+                elif kind == "died" and task not in tried:
+                    tried.add(task)
+                    todo.insert(0, task)
+                elif kind == "died":
+                    finish(
+                        task,
+                        unusable(
+                            task,
+                            "读取时工作进程异常退出（文件可能被恶意构造或已损坏），已跳过；请用 Excel 打开检查后另存。",
+                        ),
+                    )
                 else:
-                    why = str(reply).splitlines()[0]
-                    done[index] = [
-                        Unusable(p.relative_to(folder).as_posix(), f"读取时工作进程出错：{why}")
-                        for p in chunks[index]
-                    ]
-            while following in done:
-                yield done.pop(following)
+                    finish(task, unusable(task, f"读取时工作进程出错：{str(reply).splitlines()[0]}"))
+            while following in parts and (
+                -1 in parts[following] or len(parts[following]) == expected.get(following, -1)
+            ):
+                pieces = parts.pop(following)
+                yield pieces[-1] if -1 in pieces else [r for i in sorted(pieces) for r in pieces[i]]
                 following += 1
         terminate = False
     finally:

@@ -65,12 +65,16 @@ from .xlsx.read import (
     INDICATOR_COLS,
     INFO_COLS,
     INFO_ROWS,
+    MAX_INDICATOR_ROW,
+    MERGED_LABEL_KEYS,
+    FormulaCell,
     WorkbookError,
     cell_number,
     cell_text,
     check_header,
     check_sheets,
     evaluation_from_grids,
+    has_entries,
     template_version,
 )
 from .xlsx.write import findings_row, findings_summary, mark_notes, ordered_findings
@@ -212,17 +216,101 @@ def _sheet_names(book: xw.Book) -> list[str]:
 
 
 def evaluate_open_book(book: xw.Book, rules: Scheme | None = None) -> Outcome:
-    """Read 基本信息 and 绩效指标 (one read each), refuse a workbook that is not ours, score and check it."""
+    """Read 基本信息 and 绩效指标 (one read each), refuse a workbook that is not ours, score and check it.
+
+    As the file reader does (``xlsx.read``): a formula in an input cell counts with the value Excel
+    computed and is reported (``FORMULA_IN_INPUT``) — the formulas come from one ``.formula`` read per
+    sheet beside the values, where the engine can read formulas (Windows Excel; not xlwings' remote
+    engine); a cell counts as a formula when its formula text starts with ``=`` and differs from its value
+    (text such as ``'=abc`` does not). Merged label cells: Excel gives a merged range's value in its top-left
+    cell only, and no engine reads merge areas in bulk, so a blank 一级/二级 directly below a filled one, on
+    an indicator row, takes the value above (``label_merges``) — unless one call says the label columns hold
+    no merged cells at all (Windows Excel), and then nothing is filled. Reads stop at
+    ``xlsx.read.MAX_INDICATOR_ROW``, the file reader's limit. ``rules``: the scheme to score by; None is
+    the one the workbook records (``rules_for``).
+    """
     check_sheets(_sheet_names(book), book.name)
-    info = _read(book.sheets[F.INFO], 1, INFO_ROWS, INFO_COLS)
+    info_sheet = book.sheets[F.INFO]
+    info = _read(info_sheet, 1, INFO_ROWS, INFO_COLS)
     ws = book.sheets[F.INDICATORS]
-    grid = _read(ws, F.INDICATOR_HEADER_ROW, max(F.INDICATOR_LAST_ROW, _last_row(ws)), INDICATOR_COLS)
+    last = min(max(F.INDICATOR_LAST_ROW, _last_row(ws)), MAX_INDICATOR_ROW)
+    grid = _read(ws, F.INDICATOR_HEADER_ROW, last, INDICATOR_COLS)
     check_header(grid[0], book.name)
-    version = template_version({}, info)
+    rows = grid[F.INDICATOR_FIRST_ROW - F.INDICATOR_HEADER_ROW :]
+    formulas = {
+        **_formulas(info_sheet, F.INFO, 1, info),
+        **_formulas(ws, F.INDICATORS, F.INDICATOR_FIRST_ROW, rows),
+    }
+    merged = label_merges(rows, F.INDICATOR_FIRST_ROW) if _may_have_merges(ws, last) else []
     ev, findings = evaluation_from_grids(
-        info, grid[F.INDICATOR_FIRST_ROW - F.INDICATOR_HEADER_ROW :], version=version
+        info, rows, merged=merged, formulas=formulas, version=template_version({}, info)
     )
     return evaluate_read(ev, findings, rules or rules_for(book))
+
+
+def _formulas(
+    sheet: xw.Sheet, name: str, first_row: int, values: Sequence[Sequence[Any]]
+) -> dict[tuple[str, str], FormulaCell]:
+    """(sheet, cell) → FormulaCell for the formula cells among ``values`` (one ``.formula`` read)."""
+    if not values:
+        return {}
+    width = max(len(r) for r in values)
+    try:
+        read = sheet.range((first_row, 1), (first_row + len(values) - 1, width)).formula
+    except Exception:  # the engine cannot read formulas (xlwings' remote engine): values only
+        return {}
+    grid = read if isinstance(read, list | tuple) else [[read]]
+    if grid and not isinstance(grid[0], list | tuple):
+        grid = [grid] if len(values) == 1 else [[x] for x in grid]
+    out = {}
+    for r, row in enumerate(grid):
+        for c, text in enumerate(row):
+            if not isinstance(text, str) or not text.startswith("=") or len(text) < 2:
+                continue
+            value = values[r][c] if r < len(values) and c < len(values[r]) else None
+            if value == text:
+                continue  # text that looks like a formula
+            out[(name, f"{col_letter(c + 1)}{first_row + r}")] = FormulaCell(text[1:], True)
+    return out
+
+
+def _may_have_merges(ws: xw.Sheet, last: int) -> bool:
+    """False only when the engine says the label columns hold no merged cell (one call)."""
+    first_col = min(col_index(F.COLUMN_BY_KEY[k].letter) for k in MERGED_LABEL_KEYS)
+    last_col = max(col_index(F.COLUMN_BY_KEY[k].letter) for k in MERGED_LABEL_KEYS)
+    try:
+        merged = ws.range((F.INDICATOR_FIRST_ROW, first_col), (last, last_col)).merge_cells
+    except Exception:  # not readable here: assume they may be merged
+        return True
+    return merged is not False
+
+
+def label_merges(rows: Sequence[Sequence[Any]], first_row: int) -> list[tuple[int, int, int, int]]:
+    """Merged label ranges as a live workbook shows them: a filled 一级/二级 and the blank cells below it on
+    the following indicator rows (rows with something else entered), as (first row, column, last row,
+    column) for ``evaluation_from_grids``. A blank row ends a range."""
+    out = []
+    for key in MERGED_LABEL_KEYS:
+        c = col_index(F.COLUMN_BY_KEY[key].letter) - 1
+        top = None
+        end = None
+        for i, row in enumerate(rows):
+            label = row[c] if c < len(row) else None
+            filled = label not in (None, "")
+            used = has_entries(row)
+            if filled:
+                if top is not None and end is not None and end > top:
+                    out.append((first_row + top, c + 1, first_row + end, c + 1))
+                top, end = i, i
+            elif used and top is not None and end == i - 1:
+                end = i
+            else:
+                if top is not None and end is not None and end > top:
+                    out.append((first_row + top, c + 1, first_row + end, c + 1))
+                top = end = None
+        if top is not None and end is not None and end > top:
+            out.append((first_row + top, c + 1, first_row + end, c + 1))
+    return out
 
 
 def _listed_marks(book: xw.Book) -> tuple[set[tuple[str, str]], int]:

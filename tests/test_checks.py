@@ -456,14 +456,14 @@ TRIGGERS: list[Case] = [
         says=("第 1 项指标",),
     ),
     # WEIGHT_TOTAL
-    Case("WEIGHT_TOTAL", "101", {"indicators[0].weight": D(11)}, field="", says=("101",)),
+    Case("WEIGHT_TOTAL", "101", {"indicators[0].weight": D(11)}, field="weights", says=("101",)),
     Case("WEIGHT_TOTAL", "exec-weight", {"execution_weight": D(0)}, says=("90",)),
     # LEVEL1_WEIGHT
     Case(
         "LEVEL1_WEIGHT",
         "moved-between-levels",
         {"indicators[0].weight": D(15), "indicators[0].score": D(15), "indicators[5].weight": D(5)},
-        field="",
+        field="level1_weights",
         says=("产出指标 55", "规定为 产出指标 50"),
     ),
     Case(
@@ -476,7 +476,7 @@ TRIGGERS: list[Case] = [
         "LEVEL1_WEIGHT",
         "level-without-rows",
         {"indicators": lambda ev: [r for r in ev.indicators if r.level1 != "满意度指标"]},
-        field="",
+        field="level1_weights",
     ),
     Case(
         "LEVEL1_WEIGHT",
@@ -952,6 +952,7 @@ def test_catalog_entries() -> None:
 
 CELL_ADDRESS = re.compile(r"\$?[A-Za-z]{1,3}\$?\d+|第\s*\d+\s*行|[A-Za-z]+!")
 FIELD = re.compile(
+    r"|weights|level1_weights"
     r"|unit_code|unit_name|department|year|kind|project_name|execution_weight|goal_expected|goal_actual"
     r"|execution_rate_entered|execution_score_entered"
     r"|budget\.(?:total|appropriation|carried_over|special_account|unit_funds|other_funds)"

@@ -1,7 +1,8 @@
 """perfeval-xl collect (perfeval_xl/collect.py) and the bad-input corpus (tests/data/bad/).
 
-The roll-up is checked against ``service.evaluate_book`` of each file; the fast (calamine) reader must give
-exactly what ``xlsx.read.read_workbook`` gives, formulas typed into input cells included. Every malformed
+The roll-up is checked against ``service.evaluate_book`` of each file: collect reads each file with
+``xlsx.read.read_workbook``, the reader of every command (tests/test_books.py runs all of them over the
+corpus of field workbooks). Every malformed
 CSV and workbook of the corpus goes through fill or collect: no crash, no partial file, and every problem
 names its CSV row, the workbook cell, or the file.
 """
@@ -146,7 +147,8 @@ def test_find_books_skips_locks_hidden_and_the_output(returned: Path) -> None:
     ]
 
 
-def test_fast_reader_gives_what_read_workbook_gives(tmp_path: Path) -> None:
+def test_collect_reads_each_file_as_validate_does(tmp_path: Path) -> None:
+    """collect has no reader of its own: the edited cells come back as the one reader reads them."""
     template = build_template(tmp_path / "t.xlsx")
     from perfeval_xl.xlsx.fill import fill_workbook
 
@@ -168,21 +170,20 @@ def test_fast_reader_gives_what_read_workbook_gives(tmp_path: Path) -> None:
             (F.INDICATORS, "K4"): True,
         },
     )
-    cases["formula"] = edit(
+    cases["formula"] = edit(  # openpyxl stores no result for a formula
         write(valid_evaluation(), tmp_path / "formula.xlsx"), {(F.INFO, "C14"): "=1000+1652.84"}
     )
-    from perfeval_xl.collect import _read_with_calamine
-
     for name, path in cases.items():
-        fast, slow = read_book(path), read_workbook(path)
-        assert fast.evaluation == slow.evaluation, name
-        assert fast.findings == slow.findings, name
-        # the fast path really ran (it falls back silently), except where a formula sits in an input
-        assert (_read_with_calamine(path) is None) == (name == "formula"), name
-    assert (
-        read_book(cases["formula"]).evaluation.budget.total.adjusted == "=1000+1652.84"
-    )  # as validate sees it
-    assert read_book(cases["edited"]).evaluation.filled_on == "2024年7月12日"
+        assert read_book(path) == read_workbook(path), name
+    edited = read_book(cases["edited"]).evaluation
+    assert edited.filled_on == "2024年7月12日" and edited.year == D(2023)
+    assert edited.budget.total.executed == "2,652.84"
+    assert [i.row for i in edited.indicators][-2:] == [40, 310]
+    assert edited.indicators[2].actual == D("88.5") and edited.indicators[0].score == "True"
+    formula = read_book(cases["formula"])
+    assert formula.evaluation.budget.total.adjusted is None  # no stored result: not a number we could use
+    [finding] = [f for f in formula.findings if f.cell == "C14"]
+    assert finding.code == "FORMULA_NO_VALUE" and "=1000+1652.84" in finding.message
 
 
 def test_cli_collect(returned: Path, tmp_path: Path) -> None:
@@ -272,3 +273,33 @@ def test_money_sums_in_the_totals_row(tmp_path: Path) -> None:
     assert total[6] == "=SUM(G2:G3)" and cached[6] == pytest.approx(want)
     assert cached[9] == pytest.approx(float((evaluate(a).scores.total + evaluate(b).scores.total) / 2))  # type: ignore[operator]
     assert D(str(cached[8])) == D(1)  # 执行率 100 % in both
+
+
+def _crashing_read(rules, message):  # type: ignore[no-untyped-def]
+    """collect's worker read, but a file named crash*.xlsx kills the worker (as a native crash would)."""
+    import os
+
+    from perfeval_xl.collect import _read
+
+    if any(p.name.startswith("crash") for p in message[1]):
+        os._exit(3)
+    return _read(rules, message)
+
+
+def test_a_file_that_kills_a_worker_costs_only_itself(tmp_path: Path) -> None:
+    """Issue 12: the files read with it in one message keep their result; it alone is listed."""
+    from perfeval_xl.collect import Book, Unusable, _read_all
+
+    folder = tmp_path / "交回"
+    folder.mkdir()
+    good = write(valid_evaluation(), folder / "a.xlsx")
+    names = [f"b{i}.xlsx" for i in range(5)] + ["crash.xlsx"] + [f"c{i}.xlsx" for i in range(4)]
+    for name in names:
+        shutil.copy(good, folder / name)
+    paths = [folder / "a.xlsx", *(folder / n for n in names)]
+    chunks = [paths[i : i + 8] for i in range(0, len(paths), 8)]
+    results = [r for chunk in _read_all(folder, chunks, 1, DEFAULT_RULES, _crashing_read) for r in chunk]
+    assert [r.file for r in results] == [p.name for p in paths]  # every file, in order
+    bad = [r for r in results if isinstance(r, Unusable)]
+    assert [r.file for r in bad] == ["crash.xlsx"] and "工作进程异常退出" in bad[0].reason
+    assert all(isinstance(r, Book) and r.total is not None for r in results if r.file != "crash.xlsx")

@@ -194,23 +194,34 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_failed_write_leaves_the_original(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from perfeval_xl.xlsx.patch import BookPatch
+
     original = filled.read_bytes()
 
-    def boom(self, filename):  # type: ignore[no-untyped-def]
-        Path(filename).write_bytes(b"half")
-        raise OSError("disk full")
+    def boom(self, zout, name):  # type: ignore[no-untyped-def]
+        zout.writestr(name, b"half")
+        raise OSError(28, "disk full")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", boom)
+    monkeypatch.setattr(BookPatch, "_copy", boom)
     with pytest.raises(OSError):
         update_workbook(filled, findings=[])
     assert filled.read_bytes() == original
     assert [p.name for p in filled.parent.iterdir()] == [filled.name]  # no temporary file left
 
 
-def test_corrupt_sheet_xml_is_a_clear_error() -> None:
-    bad = Path(__file__).parent / "data" / "bad" / "books" / "bad_xml.xlsx"
+def test_corrupt_sheet_xml_is_a_clear_error(filled: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(filled) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet3.xml":
+                data = data[: len(data) // 2]  # a sheet cut short (a generator that died half way)
+            zout.writestr(info, data)
     with pytest.raises(WorkbookError, match="已损坏"):
         read_workbook(bad)
+    not_ours = Path(__file__).parent / "data" / "bad" / "books" / "bad_xml.xlsx"
+    with pytest.raises(WorkbookError, match="不是 perfeval-xl 自评工作簿"):
+        read_workbook(not_ours)
 
 
 def test_huge_numbers_do_not_crash_validation(template: Path, tmp_path: Path) -> None:

@@ -270,6 +270,9 @@ PARTIAL_CELL = f"D{SCORING_PARTIAL_ROW}"
 ERRORS_CELL = f"B{SCORING_COUNTS_ROW}"
 WARNINGS_CELL = f"D{SCORING_COUNTS_ROW}"
 
+#: Findings about sums the 评分 sheet shows point at them: 分值合计 (B5) and the 一级 breakdown (B13).
+SCORING_FIELDS = {"weights": f"B{SCORING_SUM_ROW}", "level1_weights": f"B{SCORING_LEVEL1_FIRST_ROW}"}
+
 # ------------------------------------------------------------------------------------- versions
 
 
@@ -307,7 +310,8 @@ def indicator_column(attr: str) -> Column:
 def locate(field_key: str, rows: list[int | None] | None = None) -> tuple[str, str]:
     """(sheet, cell) of a model field path; ``rows`` maps indicator index → sheet row (Indicator.row).
 
-    The evaluation as a whole (``""``: 分值合计, no indicators …) points at 总分 on 评分; unknown keys point
+    ``weights`` and ``level1_weights`` point at the sums on 评分 (``SCORING_FIELDS``); the evaluation as a
+    whole (``""``: no indicators …) points at 总分 on 评分; unknown keys point
     at the sheet's first input cell, so a finding is never placeless.
     """
     if field_key in FIELD_BY_KEY:
@@ -320,6 +324,8 @@ def locate(field_key: str, rows: list[int | None] | None = None) -> tuple[str, s
         return INDICATORS, f"{col.letter}{row}"
     if field_key.startswith("indicators"):
         return INDICATORS, f"D{INDICATOR_FIRST_ROW}"
+    if field_key in SCORING_FIELDS:
+        return SCORING, SCORING_FIELDS[field_key]
     if field_key == "":
         return SCORING, TOTAL_CELL
     return INFO, FIELD_BY_KEY["unit_name"].cell

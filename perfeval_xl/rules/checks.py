@@ -1471,7 +1471,7 @@ def _book_rules(scheme: Scheme) -> tuple[BookRule, ...]:
     add(
         BookRule(
             WEIGHT_TOTAL,
-            "",
+            "weights",
             Guard(weights_ok, Abs(weight_sum - 100).gt(tol)),
             "分值合计不等于 100，不计总分",
             lambda c: (
@@ -1506,7 +1506,7 @@ def _book_rules(scheme: Scheme) -> tuple[BookRule, ...]:
         add(
             BookRule(
                 LEVEL1_WEIGHT,
-                "",
+                "level1_weights",
                 And(weights_ok, Not(Or(*splits))),
                 "一级指标分值与规定不同",
                 lambda c: _level1_weight_message(c),

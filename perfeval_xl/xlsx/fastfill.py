@@ -29,8 +29,6 @@ How the template is compiled (once per process):
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import math
 import re
 import tempfile
 import zipfile
@@ -41,13 +39,12 @@ from decimal import Decimal
 from html import unescape
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from openpyxl.formula.translate import Translator
 
 from ..files import atomic_path
 from ..layout import fields as F
-from ..layout.spec import Cell, CellValue, SheetSpec, cells_in, col_index, col_letter, split_ref
+from ..layout.spec import Cell, CellValue, SheetSpec, col_index, split_ref
 from ..layout.styles import MARK_FILLS, STYLES
 from ..layout.summary import summary_sheet
 from ..layout.template import findings_sheet, template_book
@@ -56,12 +53,15 @@ from ..rules.scheme import Scheme, default_scheme
 from ..rules.scoring import Scores
 from .fill import field_value
 from .render_xlsxwriter import render_book
-from .write import MARK_AUTHOR
+from .sheetxml import MAX_TEXT as MAX_TEXT  # re-exported: batch and the tests use it from here
+from .sheetxml import attr_text as _attr
+from .sheetxml import cell_xml, comments_xml, mark_text, vml_xml, xml_text
+from .sheetxml import insert_before as _insert_before
+from .sheetxml import render_spec as _render_spec
+from .stylesheet import Stylesheet
 
 #: First row of the style palette on the compiled template's 校验结果 sheet (never in an output).
 PALETTE_ROW = 5001
-#: Excel's limit on the characters in one cell.
-MAX_TEXT = 32767
 #: Zip compression level of the outputs: zlib's default, as XlsxWriter and openpyxl use (level 1 is ~2× faster
 #: and makes ~20 % larger files; benchmarks/bench_fill.py measures both).
 COMPRESSLEVEL = 6
@@ -71,7 +71,6 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _ROW_RE = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 _CELL_RE = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _STYLE_RE = re.compile(r'\ss="(\d+)"')
-_BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DIMENSION_RE = re.compile(r'<dimension ref="[^"]*"/>')
 _SHEET_DATA_RE = re.compile(r"<sheetData>.*?</sheetData>|<sheetData/>", re.S)
 _MERGES_RE = re.compile(r'<mergeCells count="\d+">.*?</mergeCells>', re.S)
@@ -84,6 +83,7 @@ _PART_TYPES = {
     "vml": "application/vnd.openxmlformats-officedocument.vmlDrawing",
 }
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 # Elements that follow <mergeCells>, <hyperlinks> and <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet).
 _AFTER_MERGES = ("<phoneticPr", "<conditionalFormatting", "<dataValidations", "<hyperlinks")
@@ -113,70 +113,6 @@ _AFTER_LEGACY_DRAWING = (
 
 class TemplateMismatch(RuntimeError):
     """The layout changed in a way the compiled template cannot follow (a programming error)."""
-
-
-# ------------------------------------------------------------------------------------------ XML text
-
-
-def xml_text(text: str) -> str:
-    """Text for an element: escaped, XML-illegal characters as ``_xHHHH_``, cut at ``MAX_TEXT``."""
-    if len(text) > MAX_TEXT:
-        text = text[:MAX_TEXT]
-    text = escape(text)
-    if _BAD_XML_CHARS.search(text):
-        text = _BAD_XML_CHARS.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text
-
-
-def _t(text: str) -> str:
-    body = xml_text(text)
-    if text[:1].isspace() or text[-1:].isspace():
-        return f'<t xml:space="preserve">{body}</t>'
-    return f"<t>{body}</t>"
-
-
-def _attr(text: str) -> str:
-    return xml_text(text).replace('"', "&quot;")
-
-
-def _number_text(value: CellValue) -> str | None:
-    """A number as the ``<v>`` of a cell, or None when it is not a finite number."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return None
-    number = float(value)
-    if not math.isfinite(number):
-        return None
-    if number.is_integer() and abs(number) < 1e15:
-        return str(int(number))
-    return repr(number)
-
-
-@functools.lru_cache(maxsize=2048)
-def _formula_text(formula: str) -> str:
-    """A formula as the text of ``<f>`` (the same few hundred recur in every unit's sheets)."""
-    return xml_text(formula.removeprefix("="))
-
-
-def cell_xml(ref: str, style: int, value: CellValue, formula: str | None = None) -> str:
-    """One ``<c>`` element: blank, number, inline string or formula (without a cached value)."""
-    s = f' s="{style}"' if style else ""
-    if formula:
-        return f'<c r="{ref}"{s}><f>{_formula_text(formula)}</f></c>'
-    if value is None or value == "":
-        return f'<c r="{ref}"{s}/>'
-    if value.__class__ is str:  # most cells: skip the number test
-        return f'<c r="{ref}"{s} t="inlineStr"><is>{_t(value)}</is></c>'  # type: ignore[arg-type]
-    number = _number_text(value)
-    if number is not None:
-        return f'<c r="{ref}"{s}><v>{number}</v></c>'
-    return f'<c r="{ref}"{s} t="inlineStr"><is>{_t(str(value))}</is></c>'
-
-
-def _insert_before(xml: str, tags: Sequence[str], snippet: str) -> str:
-    """Insert ``snippet`` before the first of ``tags`` found (else before ``</worksheet>``)."""
-    positions = [p for p in (xml.find(t) for t in tags) if p >= 0]
-    at = min(positions) if positions else xml.rindex("</worksheet>")
-    return xml[:at] + snippet + xml[at:]
 
 
 # ------------------------------------------------------------------------------------------ sheets
@@ -354,97 +290,7 @@ class _SpecSheet:
         return xml.encode(), spec.print_setup.area
 
 
-@functools.lru_cache(maxsize=4096)
-def _position(ref: str) -> tuple[int, int]:
-    """``B12`` → (12, 2): the same few hundred addresses recur in every unit's sheets."""
-    col, row = split_ref(ref)
-    return row, col_index(col)
-
-
-@functools.lru_cache(maxsize=1024)
-def _blank_cells(rng: str, style: int) -> tuple[tuple[int, int, str], ...]:
-    """(row, column, XML) of every blank styled cell of ``rng``."""
-    return tuple((*_position(ref), cell_xml(ref, style, None)) for ref in cells_in(rng))
-
-
-def _render_spec(spec: SheetSpec, style_id: Any) -> tuple[str, str, str, str]:
-    """sheetData, mergeCells, hyperlinks and dimension of a SheetSpec (as the two renderers lay it out)."""
-    grid: dict[int, dict[int, str]] = defaultdict(dict)
-    for rng, style in spec.styled_ranges.items():
-        for row, col, xml in _blank_cells(rng, style_id(style)):
-            grid[row][col] = xml
-    links = []
-    for ref, cell in spec.cells.items():
-        row, col = _position(ref)
-        grid[row][col] = cell_xml(ref, style_id(cell.style), cell.value, cell.formula)
-        if cell.link:
-            display = str(cell.value or "")
-            links.append(
-                f'<hyperlink ref="{ref}" location="{_attr(cell.link.lstrip("#"))}" display="{_attr(display)}"/>'
-            )
-    rows = []
-    for number in sorted({*grid, *spec.heights}):
-        height = spec.heights.get(number)
-        attrs = f' ht="{height:g}" customHeight="1"' if height else ""
-        cells = grid.get(number, {})
-        rows.append(f'<row r="{number}"{attrs}>' + "".join(cells[c] for c in sorted(cells)) + "</row>")
-    data = "<sheetData>" + "".join(rows) + "</sheetData>"
-    merges = ""
-    if spec.merges:
-        merges = (
-            f'<mergeCells count="{len(spec.merges)}">'
-            + "".join(f'<mergeCell ref="{m}"/>' for m in spec.merges)
-            + "</mergeCells>"
-        )
-    hyperlinks = f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else ""
-    max_row = max(grid, default=1)
-    max_col = max((max(r) for r in grid.values() if r), default=1)
-    dimension = f"A1:{col_letter(max_col)}{max_row}" if grid else "A1"
-    return data, merges, hyperlinks, dimension
-
-
 # ------------------------------------------------------------------------------------------ comments
-
-
-def _comments_xml(items: Sequence[tuple[str, str]]) -> bytes:
-    body = "".join(
-        f'<comment ref="{ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="宋体"/></rPr>'
-        f"{_t(text)}</r></text></comment>"
-        for ref, text in items
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"<authors><author>{xml_text(MARK_AUTHOR)}</author></authors><commentList>{body}</commentList></comments>"
-    ).encode()
-
-
-def _vml_xml(items: Sequence[tuple[str, int]], drawing: int) -> bytes:
-    """The VML shapes Excel needs to show comments (hidden until the cell is pointed at)."""
-    shapes = []
-    for k, (ref, height) in enumerate(items):
-        col, row = split_ref(ref)
-        c, r = col_index(col) - 1, row - 1
-        anchor = f"{c + 1}, 15, {max(r - 1, 0)}, 10, {c + 4}, 15, {max(r - 1, 0) + max(height // 20, 4)}, 4"
-        shapes.append(
-            f'<v:shape id="_x0000_s{drawing * 1024 + 1 + k}" type="#_x0000_t202" '
-            f'style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:320px;height:{height}px;'
-            f'z-index:{k + 1};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
-            '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
-            '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
-            '<div style="text-align:left"></div></v:textbox><x:ClientData ObjectType="Note">'
-            f"<x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{anchor}</x:Anchor><x:AutoFill>False</x:AutoFill>"
-            f"<x:Row>{r}</x:Row><x:Column>{c}</x:Column></x:ClientData></v:shape>"
-        )
-    return (
-        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-        'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
-        f'<o:idmap v:ext="edit" data="{drawing}"/></o:shapelayout>'
-        '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
-        '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
-        + "".join(shapes)
-        + "</xml>"
-    ).encode()
 
 
 def _sheet_rels(drawing: int) -> bytes:
@@ -455,12 +301,6 @@ def _sheet_rels(drawing: int) -> bytes:
         f'<Relationship Id="rId2" Type="{_REL}/comments" Target="../comments{drawing}.xml"/>'
         "</Relationships>"
     ).encode()
-
-
-def mark_text(items: Sequence[Finding]) -> str:
-    """The comment of a marked cell (as xlsx.write._mark_cells writes it), worst level first."""
-    ordered = sorted(items, key=lambda f: _SEVERITY[f.level])
-    return "\n".join(f"【{f.level.label}】{f.message}（{f.code}）" for f in ordered)
 
 
 # ------------------------------------------------------------------------------------------ properties
@@ -487,13 +327,15 @@ class Stamp:
 
 
 def read_stamp(path: Path) -> Stamp | None:
-    """Custom document properties and core ``modified`` of an .xlsx, or None when it cannot be read."""
+    """Custom document properties and core ``modified`` of an .xlsx, or None when it cannot be read
+    (opened as every reader opens a workbook: ``xlsx.package``, within its limits)."""
+    from .package import Package, WorkbookError
+
     try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-            custom = z.read("docProps/custom.xml").decode() if "docProps/custom.xml" in names else ""
-            core = z.read("docProps/core.xml").decode() if "docProps/core.xml" in names else ""
-    except (OSError, zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError, EOFError):
+        with Package(Path(path)) as pkg:
+            custom = pkg.text("docProps/custom.xml") if pkg.has("docProps/custom.xml") else ""
+            core = pkg.text("docProps/core.xml") if pkg.has("docProps/core.xml") else ""
+    except (WorkbookError, OSError):
         return None
     props = {unescape(n): unescape(v) for n, v in _PROPERTY_RE.findall(custom)}
     m = _MODIFIED_RE.search(core)
@@ -645,8 +487,10 @@ class CompiledTemplate:
                 items = sorted(
                     comments[sheet], key=lambda c: (split_ref(c[0])[1], col_index(split_ref(c[0])[0]))
                 )
-                data[f"xl/comments{number}.xml"] = _comments_xml([(ref, text) for ref, text, _ in items])
-                data[f"xl/drawings/vmlDrawing{number}.vml"] = _vml_xml(
+                data[f"xl/comments{number}.xml"] = comments_xml(
+                    [(ref, text) for ref, text, _ in items], _MAIN_NS
+                )
+                data[f"xl/drawings/vmlDrawing{number}.vml"] = vml_xml(
                     [(ref, h) for ref, _, h in items], number
                 )
                 rels = self._sheet_part[sheet].replace("worksheets/", "worksheets/_rels/") + ".rels"
@@ -665,10 +509,12 @@ class CompiledTemplate:
         )
         if findings is not None:
             data[self._sheet_part[F.FINDINGS]] = self._findings.render(
-                findings_spec(findings), self.style_id
+                findings_spec(findings, scheme=self.rules), self.style_id
             )[0]
         else:
-            data[self._sheet_part[F.FINDINGS]] = self._findings.render(findings_sheet(), self.style_id)[0]
+            data[self._sheet_part[F.FINDINGS]] = self._findings.render(
+                findings_sheet(self.rules), self.style_id
+            )[0]
         if scores is not None:
             summary_xml, area = self._summary.render(summary_sheet(ev, scores, self.rules), self.style_id)
             data[self._sheet_part[F.SUMMARY]] = summary_xml
@@ -736,45 +582,25 @@ def _render_parts(book: Any) -> _Parts:
 
 
 def _add_mark_styles(styles: str, bases: set[int]) -> tuple[str, dict[tuple[int, str], int]]:
-    """styles.xml with one solid fill per mark level and, per base xf, a copy using each of them."""
-    fills = re.search(r'<fills count="(\d+)">(.*?)</fills>', styles, re.S)
-    xfs = re.search(r'<cellXfs count="(\d+)">(.*?)</cellXfs>', styles, re.S)
-    if fills is None or xfs is None:
-        raise TemplateMismatch("styles.xml 的结构与预期不同。")
-    xf_list = re.findall(r"<xf\b[^>]*?/>|<xf\b[^>]*[^/]>.*?</xf>", xfs.group(2), re.S)
-    if len(xf_list) != int(xfs.group(1)):
-        raise TemplateMismatch("styles.xml 的样式数目与预期不同。")
-    n_fills = int(fills.group(1))
-    fill_id = {level: n_fills + i for i, level in enumerate(MARK_FILLS)}
-    new_fills = "".join(
-        f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
-        for rgb in MARK_FILLS.values()
-    )
-    marked: dict[tuple[int, str], int] = {}
-    new_xfs = []
-    for base in sorted(bases):
-        for level, fid in fill_id.items():
-            xf = re.sub(r'fillId="\d+"', f'fillId="{fid}"', xf_list[base], count=1)
-            if "applyFill=" not in xf:
-                xf = xf.replace(f'fillId="{fid}"', f'fillId="{fid}" applyFill="1"', 1)
-            marked[(base, level)] = len(xf_list) + len(new_xfs)
-            new_xfs.append(xf)
-    styles = (
-        styles[: fills.start()]
-        + f'<fills count="{n_fills + len(fill_id)}">{fills.group(2)}{new_fills}</fills>'
-        + styles[fills.end() : xfs.start()]
-        + f'<cellXfs count="{len(xf_list) + len(new_xfs)}">{xfs.group(2)}{"".join(new_xfs)}</cellXfs>'
-        + styles[xfs.end() :]
-    )
-    return styles, marked
+    """styles.xml with, per base cell format, a copy using each mark fill (``xlsx.stylesheet``, as the
+    writer of a clerk's workbook marks cells); (base, level) → index of the copy."""
+    sheet = Stylesheet(styles)
+    marked = {
+        (base, level): sheet.with_fill(base, rgb)
+        for base in sorted(bases)
+        for level, rgb in MARK_FILLS.items()
+    }
+    return sheet.xml(), marked
 
 
 # ------------------------------------------------------------------------------------------ 校验结果
 
 
-def findings_spec(findings: Sequence[Finding], when: dt.datetime | None = None) -> SheetSpec:
+def findings_spec(
+    findings: Sequence[Finding], when: dt.datetime | None = None, *, scheme: Scheme | None = None
+) -> SheetSpec:
     """The 校验结果 sheet with ``findings`` (as xlsx.write._write_findings_sheet lays it out)."""
-    spec = findings_sheet()
+    spec = findings_sheet(scheme)
     counts = {lvl: sum(1 for f in findings if f.level is lvl) for lvl in Level}
     stamp = (when or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
     summary = (

@@ -12,9 +12,7 @@ from ..layout import fields as F
 from ..model import Evaluation, Finding
 from ..rules.scheme import Scheme
 from ..rules.scoring import Scores
-from .read import open_workbook
-from .render_openpyxl import set_value
-from .write import _mark_cells, _replace_summary, _write_findings_sheet
+from .render_openpyxl import load_template, mark_cells, replace_summary, set_value, write_findings_sheet
 
 
 def field_value(ev: Evaluation, key: str) -> Any:
@@ -44,7 +42,7 @@ def fill_workbook(
     Indicators go to consecutive rows from the first indicator row, so findings must be located with
     ``rows=None`` (service.locate). Text is written as text: a CSV cell "=1+1" stays the string "=1+1".
     """
-    wb = open_workbook(template, read_only=False)
+    wb = load_template(template)
     info = wb[F.INFO]
     for f in F.FIELDS:
         _put(info, f.cell, field_value(ev, f.key))
@@ -54,10 +52,10 @@ def fill_workbook(
         for col in F.INPUT_COLUMNS:
             _put(ws, f"{col.letter}{row}", getattr(ind, col.key))
     if findings is not None:
-        _mark_cells(wb, findings)
-        _write_findings_sheet(wb, findings)
+        mark_cells(wb, findings)
+        write_findings_sheet(wb, findings, scheme)
     if scores is not None:
-        _replace_summary(wb, ev, scores, scheme)
+        replace_summary(wb, ev, scores, scheme)
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return out

@@ -1,15 +1,35 @@
-"""Render a SheetSpec into an openpyxl worksheet (summary and findings sheets of an existing workbook)."""
+"""openpyxl rendering for the reference path ``xlsx.fill.fill_workbook`` (tests compare the batch writer
+with it): a SheetSpec into a worksheet, and marks, 校验结果 and 自评表 on a workbook object.
+
+A clerk's own file is never written through openpyxl, which drops what it does not model (pictures,
+shapes, x14 data validations): that is ``xlsx.write``/``xlsx.patch``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
+import openpyxl
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..layout import fields as F
 from ..layout.spec import CellValue, SheetSpec, cells_in
-from ..layout.styles import STYLES
+from ..layout.styles import MARK_FILLS, STYLES
+from ..layout.summary import summary_sheet
+from ..layout.template import findings_sheet
+from ..model import Evaluation, Finding
+from ..rules.scheme import Scheme
+from ..rules.scoring import Scores
+from .sheetxml import MARK_AUTHOR
+from .write import findings_row, findings_summary, mark_notes, ordered_findings
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -108,3 +128,45 @@ def render_sheet(ws: Worksheet, spec: SheetSpec) -> None:
         ws.print_title_rows = p.repeat_rows
     if p.footer:
         ws.oddFooter.center.text = p.footer.removeprefix("&C")
+
+
+def load_template(path: Path) -> openpyxl.Workbook:
+    """A template workbook of ours, loaded for writing (openpyxl's English warnings filtered)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(path)
+
+
+def mark_cells(wb, findings: Sequence[Finding]) -> None:  # type: ignore[no-untyped-def]
+    for (sheet, ref), (worst, text) in mark_notes(findings).items():
+        c = wb[sheet][ref]
+        c.fill = PatternFill("solid", fgColor=MARK_FILLS[worst.value])
+        comment = Comment(text, MARK_AUTHOR)
+        comment.width, comment.height = 320, min(60 + 48 * (text.count("\n") + 1), 400)
+        c.comment = comment
+
+
+def write_findings_sheet(wb, findings: Sequence[Finding], scheme: Scheme | None = None) -> None:  # type: ignore[no-untyped-def]
+    ws = wb[F.FINDINGS] if F.FINDINGS in wb.sheetnames else wb.create_sheet(F.FINDINGS)
+    if ws.max_row >= 4:
+        ws.delete_rows(4, ws.max_row - 3)
+    if not ws["A3"].value:
+        render_sheet(ws, findings_sheet(scheme))
+    set_value(ws, "A2", findings_summary(findings, dt.datetime.now()))
+    for i, f in enumerate(ordered_findings(findings), start=1):
+        r = 3 + i
+        for col, value in zip("ABCDEF", findings_row(i, f), strict=True):
+            set_value(ws, f"{col}{r}", value)
+            apply_style(ws, f"{col}{r}", "note")
+        ws[f"B{r}"].fill = PatternFill("solid", fgColor=MARK_FILLS[f.level.value])
+        if f.sheet in wb.sheetnames and f.cell:
+            ws[f"E{r}"].hyperlink = Hyperlink(ref=f"E{r}", location=f"'{f.sheet}'!{f.cell}", display=f.cell)
+            apply_style(ws, f"E{r}", "link")
+
+
+def replace_summary(wb, ev: Evaluation, scores: Scores, scheme: Scheme | None = None) -> None:  # type: ignore[no-untyped-def]
+    index = wb.sheetnames.index(F.SUMMARY) if F.SUMMARY in wb.sheetnames else len(wb.sheetnames)
+    if F.SUMMARY in wb.sheetnames:
+        wb.remove(wb[F.SUMMARY])
+    ws = wb.create_sheet(F.SUMMARY, index)
+    render_sheet(ws, summary_sheet(ev, scores, scheme))
