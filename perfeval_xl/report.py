@@ -29,6 +29,7 @@ import functools
 import io
 import os
 import re
+import zipfile
 from collections.abc import Sequence
 from copy import deepcopy
 from decimal import Decimal
@@ -359,6 +360,19 @@ def report_context(ev: Evaluation, scores: Scores, findings: Sequence[Finding] =
 
 # ------------------------------------------------------------------------------------------- rendering
 
+_UNDEFINED = re.compile(r"'([^']*)' is undefined|has no attribute '([^']*)'")
+
+
+def _template_message(exc: Exception) -> str:
+    """jinja's message, with its two usual English forms said in Chinese (the field's name kept)."""
+    text = str(exc) or type(exc).__name__
+    found = _UNDEFINED.search(text)
+    if found:
+        return f"字段“{found[1] or found[2]}”不存在（{text}）"
+    if "is unsafe" in text:
+        return f"模板试图访问程序内部（{text}）"
+    return text
+
 
 def mark_placeholders(doc: DocumentType) -> int:
     """Highlight every 【待填写：…】 in the document body (split into its own run); return how many."""
@@ -402,22 +416,38 @@ def _template_source(ev: Evaluation, template: Path | None) -> io.BytesIO | str:
 def render_document(
     ev: Evaluation, scores: Scores, *, template: Path | None = None, findings: Sequence[Finding] = ()
 ) -> bytes:
-    """The report as .docx bytes."""
+    """The report as .docx bytes, rendered in ``report_sandbox.ReportSandbox`` (a template is data).
+
+    Raises ReportError (Chinese) for a template that cannot be read, names a field that does not exist,
+    reaches for anything outside the report's fields, or goes past the sandbox's limits.
+    """
     import jinja2
     from docxtpl import DocxTemplate
 
+    from .report_sandbox import ReportSandbox
+
     context = report_context(ev, scores, findings)
+    where = f"报告模板 {template}" if template else "内置报告模板"
     try:
         tpl = DocxTemplate(_template_source(ev, template))
-        env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
-        tpl.render(context, jinja_env=env, autoescape=True)
-    except jinja2.TemplateError as exc:
-        where = f"报告模板 {template}" if template else "内置报告模板"
+        tpl.render(context, jinja_env=ReportSandbox(), autoescape=True)
+    except jinja2.exceptions.SecurityError as exc:
         raise ReportError(
-            f"{where}中的字段写法有误：{exc}。请对照 report_template 模块说明中的字段名修改模板。"
+            f"{where}中有不允许的写法，已停止生成（{_template_message(exc)}）。报告模板只能引用报告字段"
+            "（见 report_template 模块说明）和常用过滤器；请向模板的提供方核实。"
         ) from exc
-    except (KeyError, ValueError, OSError) as exc:  # not a .docx, damaged zip …
+    except jinja2.TemplateError as exc:
+        raise ReportError(
+            f"{where}中的字段写法有误：{_template_message(exc)}。请对照 report_template 模块说明中的字段名修改模板。"
+        ) from exc
+    except RecursionError as exc:
+        raise ReportError(f"{where}中的宏嵌套过深，已停止生成。请向模板的提供方核实。") from exc
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:  # not a .docx, damaged zip …
         raise ReportError(f"无法读取报告模板 {template}：{exc}。请确认它是 Word (.docx) 文件。") from exc
+    except Exception as exc:  # anything else a foreign template makes jinja or docxtpl do
+        raise ReportError(
+            f"{where}无法生成报告（{type(exc).__name__}: {exc}）。请确认它是按 report_template 模块说明写的 Word 模板。"
+        ) from exc
     doc = tpl.docx
     mark_placeholders(doc)
     title = doc.paragraphs and next((p.text for p in doc.paragraphs if p.style.name == "报告标题"), "")
