@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__, cli_text
@@ -56,7 +57,7 @@ def _rules(name: str) -> RuleSet:
 
 
 def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
-    err.print(f"[bold red]错误：[/]{message}")
+    err.print(f"[bold red]错误：[/]{escape(message)}")
     raise typer.Exit(code)
 
 
@@ -69,12 +70,14 @@ def _load(book: Path, rules: RuleSet) -> Outcome:
 
 
 def findings_table(findings: list[Finding], title: str = "") -> Table:
-    table = Table(title=title or None, show_lines=False, expand=False)
+    table = Table(title=escape(title) or None, show_lines=False, expand=False)
     for head in ("级别", "位置", "代码", "说明"):
         table.add_column(head, overflow="fold")
     for f in findings:
         place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
-        table.add_row(f"[{_LEVEL_STYLE[f.level]}]{f.level.label}[/]", place, f.code, f.message)
+        table.add_row(
+            f"[{_LEVEL_STYLE[f.level]}]{f.level.label}[/]", escape(place), escape(f.code), escape(f.message)
+        )
     return table
 
 
@@ -124,7 +127,7 @@ def template(
             _fail(str(exc))
     else:
         build_template(target, rule_set)
-    out.print(f"已生成模板：{target}")
+    out.print(f"已生成模板：{target}", markup=False)
 
 
 @app.command(cls=cli_text.Command)
@@ -154,7 +157,10 @@ def validate(
     else:
         if outcome.findings:
             out.print(findings_table(outcome.findings, f"{book.name} 校验结果"))
-        out.print(f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""))
+        out.print(
+            f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""),
+            markup=False,
+        )
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -170,15 +176,17 @@ def score(
         sys.stdout.write(json.dumps(scores_json(outcome), ensure_ascii=False, indent=2) + "\n")
     else:
         s = outcome.scores
-        table = Table(title=f"{outcome.evaluation.unit_name or book.name} 评分")
+        table = Table(title=escape(f"{outcome.evaluation.unit_name or book.name} 评分"))
         for head in ("一级指标", "三级指标", "分值", "得分"):
             table.add_column(head)
         for i in s.indicators:
-            table.add_row(i.level1, i.name, _fmt(i.weight), _fmt(i.score) if i.applicable else "不适用")
+            table.add_row(
+                escape(i.level1), escape(i.name), _fmt(i.weight), _fmt(i.score) if i.applicable else "不适用"
+            )
         out.print(table)
         rate = "—" if s.execution_rate is None else f"{s.execution_rate * 100:.2f}%"
         out.print(f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}")
-        out.print(f"[bold]总分 {_fmt(s.total)}，等级 {s.grade or '—'}[/]")
+        out.print(f"[bold]总分 {_fmt(s.total)}，等级 {escape(s.grade or '—')}[/]")
         if outcome.findings:
             out.print(f"另有校验问题：{counts_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
@@ -212,7 +220,7 @@ def summary(
     except PermissionError:
         _fail(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试。")
     s = outcome.scores
-    out.print(f"已生成自评表：{target}（总分 {_fmt(s.total)}，等级 {s.grade or '—'}）。")
+    out.print(f"已生成自评表：{target}（总分 {_fmt(s.total)}，等级 {s.grade or '—'}）。", markup=False)
     if outcome.errors:
         out.print(
             f"[yellow]注意：数据仍有 {outcome.errors} 项错误，自评表中的数字可能不可靠；请运行 perfeval-xl validate。[/]"
@@ -239,20 +247,31 @@ def report(
     rules: RulesOption = "national",
 ) -> None:
     """生成自评报告（Word）：数字全部取自工作簿，需人工撰写的部分留出【待填写】标记。"""
+    from . import report_stamp
     from .report import ReportError, render_report, report_pdf
 
     outcome = _load(book, _rules(rules))
     target = output or _report_path(book, "自评报告.docx")
     try:
-        check_output(target, force)
+        source = report_stamp.source_key(
+            book, template_file if template_file and template_file.is_file() else None
+        )
+        verdict, note = report_stamp.decide(target, source, force)
+        if verdict == report_stamp.Verdict.KEPT:
+            _fail(note)
         if pdf:
             check_output(target.with_suffix(".pdf"), force)
         render_report(
-            outcome.evaluation, outcome.scores, target, template=template_file, findings=outcome.findings
+            outcome.evaluation,
+            outcome.scores,
+            target,
+            template=template_file,
+            findings=outcome.findings,
+            source=source,
         )
-        out.print(f"已生成自评报告：{target}")
+        out.print(f"已生成自评报告：{target}", markup=False)
         if pdf:
-            out.print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}")
+            out.print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}", markup=False)
     except (OutputExists, ReportError) as exc:
         _fail(str(exc))
     if outcome.errors:
@@ -308,7 +327,7 @@ def pdf(
                 office.merge_pdfs(parts, target)
     except (office.OfficeError, office.OfficeUnavailable, ReportError) as exc:
         _fail(str(exc))
-    out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）")
+    out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）", markup=False)
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -363,7 +382,7 @@ def fill(
         title = f"逐行问题（前 {_SHOWN_PROBLEMS} 项，完整清单见 _report.csv）" if more > 0 else "逐行问题"
         out.print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
     for line in summary.lines():
-        out.print(line)
+        out.print(line, markup=False)
     if with_report and not summary.interrupted:
         _reports(
             sorted(p for p in outdir.glob("*.xlsx") if not p.name.startswith(("_", "~$", "."))), jobs, force
@@ -381,21 +400,31 @@ def _reports(books: list[Path], jobs: int | None, force: bool) -> None:
     with err.status(f"正在生成 {len(books)} 份自评报告……"):
         results = write_reports(books, jobs=jobs, force=force)
     failed = [(b, d) for b, status, d in results if status == "failed"]
+    kept = [(b, d) for b, status, d in results if status == "kept"]
     written = sum(1 for _, status, _ in results if status == "written")
+    current = sum(1 for _, status, _ in results if status == "up_to_date")
     out.print(
-        f"自评报告：新生成 {written} 份，已是最新 {len(results) - written - len(failed)} 份，失败 {len(failed)} 份。"
+        f"自评报告：新生成 {written} 份，已是最新 {current} 份，未覆盖（已被编辑）{len(kept)} 份，失败 {len(failed)} 份。"
     )
+    for book, reason in kept:
+        out.print(f"[yellow]{escape(book.name)}：{escape(reason)}[/]")
     for book, reason in failed:
-        out.print(f"[red]{book.name}：{reason}[/]")
+        out.print(f"[red]{escape(book.name)}：{escape(reason)}[/]")
 
 
 def _issues_table(title: str, rows: list[tuple[str, Issue]]) -> Table:
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for head in ("评价对象", "CSV 位置", "级别", "代码", "说明"):
         table.add_column(head, overflow="fold")
     for key, i in rows:
         place = f"第{i.line}行 {i.column}".strip() if i.line else ""
-        table.add_row(key, place, f"[{_LEVEL_STYLE[i.level]}]{i.level.label}[/]", i.code, i.message)
+        table.add_row(
+            escape(key),
+            escape(place),
+            f"[{_LEVEL_STYLE[i.level]}]{i.level.label}[/]",
+            escape(i.code),
+            escape(i.message),
+        )
     return table
 
 
@@ -449,10 +478,10 @@ def collect(
         table.add_column("文件", overflow="fold")
         table.add_column("原因", overflow="fold")
         for u in summary.unusable_files[:_SHOWN_PROBLEMS]:
-            table.add_row(u.file, u.reason)
+            table.add_row(escape(u.file), escape(u.reason))
         out.print(table)
     for line in summary.lines():
-        out.print(line)
+        out.print(line, markup=False)
     if with_report and not summary.interrupted:
         from .collect import BOOK_SUFFIXES, find_books
 

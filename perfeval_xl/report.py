@@ -465,9 +465,20 @@ def render_report(
     *,
     template: Path | None = None,
     findings: Sequence[Finding] = (),
+    source: str = "",
 ) -> Path:
-    """Write the 自评报告 for ``ev`` to ``out`` (.docx, atomically) and return ``out``."""
-    return atomic_write_bytes(Path(out), render_document(ev, scores, template=template, findings=findings))
+    """Write the 自评报告 for ``ev`` to ``out`` (.docx, atomically, stamped) and return ``out``.
+
+    ``source``: the key of what it is made from (``report_stamp.source_key``); by default a hash of the
+    evaluation, the findings and the template. The stamp lets later runs tell an untouched report from
+    one a clerk edited (``report_stamp.decide``).
+    """
+    from . import report_stamp
+
+    if not source:
+        source = report_stamp.source_key(template=template, extra=repr((ev, findings)))
+    data = render_document(ev, scores, template=template, findings=findings)
+    return atomic_write_bytes(Path(out), report_stamp.stamp(data, source))
 
 
 # ------------------------------------------------------------------------------------------------ PDF
@@ -496,16 +507,21 @@ def report_path(book: Path) -> Path:
 
 
 def _one_report(book: Path, force: bool) -> tuple[str, str]:
-    """(status, detail) for one workbook: written, up to date, or failed with the reason."""
+    """(status, detail) for one workbook: written, up to date, kept (edited since written) or failed."""
+    from . import report_stamp
     from .service import evaluate_book
     from .xlsx.read import WorkbookError
 
     target = report_path(book)
-    if not force and target.exists() and target.stat().st_mtime >= book.stat().st_mtime:
-        return "up_to_date", str(target)
     try:
+        source = report_stamp.source_key(book)
+        verdict, note = report_stamp.decide(target, source, force)
+        if verdict == report_stamp.Verdict.KEPT:
+            return "kept", note
+        if verdict == report_stamp.Verdict.UP_TO_DATE:
+            return "up_to_date", str(target)
         outcome = evaluate_book(book)
-        render_report(outcome.evaluation, outcome.scores, target, findings=outcome.findings)
+        render_report(outcome.evaluation, outcome.scores, target, findings=outcome.findings, source=source)
     except (WorkbookError, ReportError, OSError) as exc:
         return "failed", str(exc)
     return "written", str(target)
@@ -516,8 +532,10 @@ def write_reports(
 ) -> list[tuple[Path, str, str]]:
     """A 自评报告 beside each workbook (``fill --report``, ``collect --report``), across processes.
 
-    A report newer than its workbook is left as it is unless ``force``; a workbook that cannot be read is
-    reported, never fatal. Returns (workbook, status, report path or reason) in input order.
+    A report made from the same workbook bytes and untouched since is left as it is (up_to_date); one a
+    clerk edited since it was written, or that we did not write, is never overwritten unless ``force``
+    (kept, with the reason); a workbook that cannot be read is reported (failed), never fatal. Returns
+    (workbook, status, report path or reason) in input order.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
