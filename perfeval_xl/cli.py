@@ -1,6 +1,8 @@
 """perfeval-xl command line (typer). Argument handling only; the work is in service, xlsx, csvin, batch.
 
-Exit status: 0 clean, 1 findings at error level, 2 unusable input (file missing, damaged, not ours, …).
+Exit status: 0 clean, 1 findings at error level, 2 unusable input or output (file missing, damaged, not
+ours; output exists, read-only, folder in use, disk full …), 3 internal error (the traceback goes to
+``cli_guard.LOG_FILE``, never to the console), 130 interrupted (Ctrl-C, SIGTERM, SIGHUP). See cli_guard.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import __version__, cli_text
+from . import __version__, cli_guard, cli_text
 from .display import counts_line
-from .files import OutputExists, check_output
+from .files import OutputExists, check_output, check_writable
 from .layout.fields import SUMMARY as SUMMARY_SHEET
 from .model import Finding, Level
 from .rules.config import PRESETS, RuleSet
@@ -31,7 +33,8 @@ cli_text.install()
 
 app = typer.Typer(
     name="perfeval-xl",
-    cls=cli_text.Group,
+    cls=cli_guard.GuardedGroup,
+    pretty_exceptions_enable=False,
     help="预算绩效自评工具：生成模板、校验与评分、生成自评表、按 CSV 批量生成工作簿。",
     no_args_is_help=True,
     add_completion=False,
@@ -142,8 +145,10 @@ def validate(
     """校验工作簿中的每一项填报内容；有错误时退出码为 1。"""
     outcome = _load(book, _rules(rules))
     if mark:
+        from .files import check_writable
         from .xlsx.write import update_workbook
 
+        check_writable(book)  # read-only: refused (exit 2), never made writable
         try:
             update_workbook(book, findings=outcome.findings)
         except WorkbookError as exc:
@@ -210,6 +215,7 @@ def summary(
 
     outcome = _load(book, _rules(rules))
     target = output or book
+    check_writable(target)  # read-only: refused (exit 2), never made writable
     if output is not None and output.resolve() != book.resolve():
         try:
             check_output(output, force)
@@ -331,12 +337,13 @@ def pdf(
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = cli_guard.EXIT_INTERRUPTED
 _SHOWN_PROBLEMS = 20
 
 
 @app.command(cls=cli_text.Command)
 def fill(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="预算系统导出的 CSV（UTF-8 或 GBK/GB18030），每行一个指标。")],
     outdir: Annotated[Path, typer.Option("-o", "--output", help="输出目录：每个单位/项目一个工作簿。")],
     jobs: Annotated[
@@ -353,13 +360,16 @@ def fill(
     """按 CSV 为每个单位（或项目）生成填好的自评工作簿：标出问题、生成自评表；逐行问题写入 输出目录/_report.csv。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import fill_csv
+    from .batch import fill_csv, prepare_folder
+    from .files import folder_lock
 
     rule_set = _rules(rules)
     if not data.is_file():
         _fail(
             f"找不到 CSV 文件 {data}。" if not data.exists() else f"{data} 不是文件；请给出 CSV 文件的路径。"
         )
+    prepare_folder(outdir)  # FillError (exit 2): a file named like the folder, no permission …
+    ctx.with_resource(folder_lock(outdir, "fill"))  # held until the command ends
     columns = (
         TextColumn("[bold]生成工作簿"),
         BarColumn(),
@@ -373,7 +383,7 @@ def fill(
         def step(done: int, total: int, errors: int) -> None:
             bar.update(task, completed=done, total=total, errors=errors)
 
-        summary = fill_csv(data, outdir, jobs=jobs, force=force, rules=rule_set, progress=step)
+        summary = fill_csv(data, outdir, jobs=jobs, force=force, rules=rule_set, progress=step, lock=False)
     if summary.file_issues:
         out.print(_issues_table(f"{data.name} 的问题", [("", i) for i in summary.file_issues]))
     problems = sorted(summary.problems, key=lambda p: p[1].level is not Level.ERROR)

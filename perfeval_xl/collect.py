@@ -38,7 +38,7 @@ from .layout import fields as F
 from .model import Finding, Level, LevelCounts, Num
 from .rules.config import DEFAULT_RULES, RuleSet
 from .service import evaluate_read
-from .workers import WorkerError, default_jobs, make_pool
+from .workers import WorkerError, cap_jobs, default_jobs, make_pool
 from .xlsx.read import (
     BookData,
     WorkbookError,
@@ -277,7 +277,7 @@ def collect(
     folder, out = Path(folder), Path(out)
     paths = find_books(folder, exclude=out)
     jobs = default_jobs() if jobs is None else max(0, jobs)
-    jobs = min(jobs, max(1, -(-len(paths) // PER_MESSAGE)))  # 0 (in this process) stays 0
+    jobs = cap_jobs(jobs, -(-len(paths) // PER_MESSAGE))  # 0 (in this process) stays 0
     summary = CollectSummary(out, jobs=max(1, jobs))
     chunks = [paths[i : i + PER_MESSAGE] for i in range(0, len(paths), PER_MESSAGE)]
     try:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import re
 import zipfile
 from collections.abc import Sequence
@@ -541,7 +540,9 @@ def write_reports(
     from concurrent.futures import ProcessPoolExecutor
 
     books = [Path(b) for b in books]
-    workers = min(jobs or os.cpu_count() or 1, len(books))
+    from .workers import cap_jobs, default_jobs
+
+    workers = cap_jobs(jobs or default_jobs(), len(books))
     if workers <= 1:
         return [(b, *_one_report(b, force)) for b in books]
     ctx = multiprocessing.get_context("spawn")
