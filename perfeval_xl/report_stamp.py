@@ -107,7 +107,7 @@ def decide(target: Path, source: str, force: bool) -> tuple[str, str]:
     if not target.exists() or force:
         return Verdict.WRITE, ""
     if not target.is_file():
-        return Verdict.KEPT, f"{target} 是文件夹，不能写成报告文件；请用 -o 指定文件名。"
+        return Verdict.KEPT, f"{target} 是一个文件夹，不能写成报告文件；请用 -o 指定文件名。"
     found = read(target)
     if found is None:
         return (
