@@ -474,9 +474,9 @@ def render_report(
     """
     from . import report_stamp
 
+    data = render_document(ev, scores, template=template, findings=findings)  # ReportError first
     if not source:
         source = report_stamp.source_key(template=template, extra=repr((ev, findings)))
-    data = render_document(ev, scores, template=template, findings=findings)
     return atomic_write_bytes(Path(out), report_stamp.stamp(data, source))
 
 
