@@ -24,11 +24,20 @@ The run, in order:
    findings. Text cells that Excel would take for a formula (``=`` ``+`` ``-`` ``@``) get a leading ``'``.
 
 Workers are processes (``spawn``: the same on Windows and Linux), one slice at a time each, so memory
-stays flat; the compiled template is built once per worker. Ctrl-C stops the workers (they ignore SIGINT
-and clean their temporary file on SIGTERM), the report is still written with what was done, and stray
-temporary files (``.*.xlsx.tmp``, what ``files.atomic_path`` names them) are removed at the start and end of
-every run. A worker that dies (killed, out of memory) costs only its slice: it is reported, a new worker
-takes its place (up to ``workers.MAX_RESTARTS``; the pool is ``workers.WorkerPool``).
+stays flat; the compiled template is built once per worker. There are never more than the plan has slices
+for, nor more than ``workers.cap_jobs`` allows, whatever ``-j`` says. Ctrl-C, and SIGTERM or SIGHUP (the
+CLI turns them into Ctrl-C, ``cli_guard``), stop the workers (they ignore SIGINT and SIGHUP and clean their
+temporary file on SIGTERM); the report is still written with what was done, and temporary files left by
+processes that are gone (``files.temporary_name``: ``.perfeval-<pid>-….tmp``) are removed at the start and
+end of every run, never those of a run still writing. A worker that dies (killed, out of memory) costs only
+its slice: it is reported, a new worker takes its place (up to ``workers.MAX_RESTARTS``; the pool is
+``workers.WorkerPool``).
+
+One run at a time per folder: the run holds ``files.folder_lock`` on the output folder (the operating
+system's lock, free again as soon as its holder is gone); a second run stops with FillError naming the
+first. The parent's memory is flat in the file's length: per 评价对象 it keeps an 8-byte digest of the name
+it gave (``UniqueNames``) and, only for units whose records are not together, their last record
+(``plan_csv``); the summary keeps the first ``FillSummary.MAX_KEPT`` problems, the report has them all.
 
 Reruns: each workbook carries, as custom document properties, a hash of its input (the evaluation, tool
 version, template version, rule set) and the time it was written, which is also its core ``modified``
