@@ -332,14 +332,19 @@ def test_two_fills_into_one_folder_the_second_is_refused(tmp_path: Path) -> None
     first = subprocess.Popen(
         [*CLI, "fill", str(data), "-o", str(out), "-j", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+    paused = hasattr(signal, "SIGSTOP")
     try:
         _wait_started(out)
+        if paused:  # the first run holds its lock while the second starts, however fast the machine
+            first.send_signal(signal.SIGSTOP)
         second = subprocess.run(
             [*CLI, "fill", str(data), "-o", str(out), "-j", "1"],
             capture_output=True,
             timeout=300,
             check=False,
         )
+        if paused:
+            first.send_signal(signal.SIGCONT)
         assert second.returncode == 2
         message = second.stderr.decode("utf-8")
         assert "正被另一次运行使用" in message and f"进程 {first.pid}" in message, message
