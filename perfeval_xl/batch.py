@@ -53,9 +53,11 @@ import bisect
 import contextlib
 import csv
 import datetime as dt
+import fnmatch
 import hashlib
 import heapq
 import io
+import os
 import re
 import tempfile
 import time
@@ -729,11 +731,19 @@ def sweep_temporary(folder: Path) -> int:
     """Remove temporary files an interrupted write left behind (of a process that is gone, and those of
     earlier versions, ``LEGACY_TEMP_GLOBS``); return how many. Another run's file in progress is kept."""
     removed = sweep_dead_temporary(folder)
-    for p in (p for pattern in LEGACY_TEMP_GLOBS for p in Path(folder).glob(pattern)):
-        if p.name.startswith(".perfeval-"):
-            continue
+    legacy: list[str] = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:  # not Path.glob: it lists the folder
+        for entry in entries:
+            name = entry.name
+            if (
+                name.startswith(".")
+                and not name.startswith(".perfeval-")
+                and any(fnmatch.fnmatchcase(name, pattern) for pattern in LEGACY_TEMP_GLOBS)
+            ):
+                legacy.append(entry.path)
+    for path in legacy:
         with contextlib.suppress(OSError):
-            p.unlink()
+            os.unlink(path)
             removed += 1
     return removed
 

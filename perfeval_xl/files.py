@@ -168,17 +168,20 @@ def pid_alive(pid: int) -> bool:
 
 def sweep_temporary(folder: Path) -> int:
     """Remove the temporary files (``temporary_name``) in ``folder`` whose process is gone; how many."""
-    removed = 0
+    stale: list[str] = []
     try:
-        entries = list(os.scandir(folder))
+        with os.scandir(folder) as entries:  # one entry at a time: a folder of 100 000 workbooks is no list
+            for entry in entries:
+                found = _TEMP_RE.match(entry.name) if entry.name.startswith(TEMP_PREFIX) else None
+                if found and not pid_alive(int(found[1])):
+                    stale.append(entry.path)
     except OSError:
         return 0
-    for entry in entries:
-        found = _TEMP_RE.match(entry.name)
-        if found and not pid_alive(int(found[1])):
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-                removed += 1
+    removed = 0
+    for path in stale:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            removed += 1
     return removed
 
 
