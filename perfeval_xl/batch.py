@@ -24,11 +24,20 @@ The run, in order:
    findings. Text cells that Excel would take for a formula (``=`` ``+`` ``-`` ``@``) get a leading ``'``.
 
 Workers are processes (``spawn``: the same on Windows and Linux), one slice at a time each, so memory
-stays flat; the compiled template is built once per worker. Ctrl-C stops the workers (they ignore SIGINT
-and clean their temporary file on SIGTERM), the report is still written with what was done, and stray
-temporary files (``.*.xlsx.tmp``, what ``files.atomic_path`` names them) are removed at the start and end of
-every run. A worker that dies (killed, out of memory) costs only its slice: it is reported, a new worker
-takes its place (up to ``workers.MAX_RESTARTS``; the pool is ``workers.WorkerPool``).
+stays flat; the compiled template is built once per worker. There are never more than the plan has slices
+for, nor more than ``workers.cap_jobs`` allows, whatever ``-j`` says. Ctrl-C, and SIGTERM or SIGHUP (the
+CLI turns them into Ctrl-C, ``cli_guard``), stop the workers (they ignore SIGINT and SIGHUP and clean their
+temporary file on SIGTERM); the report is still written with what was done, and temporary files left by
+processes that are gone (``files.temporary_name``: ``.perfeval-<pid>-….tmp``) are removed at the start and
+end of every run, never those of a run still writing. A worker that dies (killed, out of memory) costs only
+its slice: it is reported, a new worker takes its place (up to ``workers.MAX_RESTARTS``; the pool is
+``workers.WorkerPool``).
+
+One run at a time per folder: the run holds ``files.folder_lock`` on the output folder (the operating
+system's lock, free again as soon as its holder is gone); a second run stops with FillError naming the
+first. The parent's memory is flat in the file's length: per 评价对象 it keeps an 8-byte digest of the name
+it gave (``UniqueNames``) and, only for units whose records are not together, their last record
+(``plan_csv``); the summary keeps the first ``FillSummary.MAX_KEPT`` problems, the report has them all.
 
 Reruns: each workbook carries, as custom document properties, a hash of its input (the evaluation, tool
 version, template version, rule set) and the time it was written, which is also its core ``modified``
@@ -39,11 +48,16 @@ entries) or that fill did not write is never overwritten without ``--force``.
 
 from __future__ import annotations
 
+import array
+import bisect
 import contextlib
 import csv
 import datetime as dt
+import fnmatch
 import hashlib
+import heapq
 import io
+import os
 import re
 import tempfile
 import time
@@ -65,28 +79,42 @@ from .csvin import (
     read_csv,
     unit_code,
 )
-from .files import atomic_path
+from .files import (
+    FolderBusy,
+    NotWritable,
+    atomic_path,
+    describe_os_error,
+    folder_lock,
+    is_read_only,
+)
+from .files import sweep_temporary as sweep_dead_temporary
 from .layout import fields as F
 from .model import Evaluation, Finding, Kind, Level, LevelCounts
 from .rules.scheme import Scheme, default_scheme
 from .service import evaluate, locate
-from .workers import Worker, WorkerError, WorkerPool, default_jobs, make_pool
+from .workers import Worker, WorkerError, WorkerPool, cap_jobs, default_jobs, make_pool
 
 REPORT_NAME = "_report.csv"
 #: Custom document properties of a filled workbook (see module doc).
 INPUT_PROPERTY = "perfeval-xl input"
 WRITTEN_PROPERTY = "perfeval-xl written"
 MAX_NAME_BYTES = 180  # a file name's stem, UTF-8; leaves room for _N, .xlsx and the temporary name
-TEMP_GLOBS = (".*.xlsx.tmp", f".{Path(REPORT_NAME).stem}.*.csv.tmp")
+#: Temporary names of earlier versions (``.{stem}.xxxx.xlsx.tmp``); today's are ``files.temporary_name``.
+LEGACY_TEMP_GLOBS = (".*.xlsx.tmp", f".{Path(REPORT_NAME).stem}.*.csv.tmp")
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+#: Not in a file name on Windows, or breaking a link to the file (``#`` starts the place in the file).
+_UNSAFE = re.compile(r'[\\/:*?"<>|#\x00-\x1f\x7f-\x9f]')
+#: Names Windows takes for a device, whatever the extension and with trailing dots or spaces before it
+#: (``CON``, ``con.txt``, ``CON .txt``), superscript digits and 0 included (Microsoft's "Naming Files,
+#: Paths, and Namespaces"; COM¹ ² ³ and LPT¹ ² ³ are devices too, as CONIN$ and CONOUT$ are).
 _RESERVED = {
     "CON",
     "PRN",
     "AUX",
     "NUL",
-    *(f"COM{i}" for i in range(1, 10)),
-    *(f"LPT{i}" for i in range(1, 10)),
+    "CONIN$",
+    "CONOUT$",
+    *(f"{port}{digit}" for port in ("COM", "LPT") for digit in "0123456789¹²³"),
 }
 _CELL_LABEL = re.compile(r"^第(\d+)行(?: (.*))?$")
 
@@ -95,15 +123,19 @@ _CELL_LABEL = re.compile(r"^第(\d+)行(?: (.*))?$")
 
 
 def safe_name(text: str) -> str:
-    """A file name stem valid on Windows and Linux: unsafe characters → _, reserved names prefixed,
-    length capped (``MAX_NAME_BYTES`` of UTF-8), never empty."""
+    """A file name stem valid on Windows and Linux: unsafe characters (``_UNSAFE``: also ``#``, which
+    breaks links) → _, invisible format characters (bidi overrides such as U+202E, which make
+    ``…xslx.exe.jpg`` show as something else; zero-width spaces) and line separators dropped, device names
+    prefixed (``_RESERVED``, in every spelling Windows treats as one), length capped (``MAX_NAME_BYTES`` of
+    UTF-8), no leading or trailing dots and spaces, never empty."""
     text = unicodedata.normalize("NFC", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Zl", "Zp", "Cs", "Co"))
     text = _UNSAFE.sub("_", text)
     text = re.sub(r"_+", "_", text).strip(" ._")
     while len(text.encode()) > MAX_NAME_BYTES:
         text = text[:-1]
     text = text.rstrip(" .")
-    if text.split(".")[0].upper() in _RESERVED:
+    if text.split(".")[0].rstrip(" .").upper() in _RESERVED:
         text = f"_{text}"
     return text or "未命名"
 
@@ -117,20 +149,77 @@ def output_name(ev: Evaluation) -> str:
 
 
 class UniqueNames:
-    """Hands out file names that never collide (case-insensitively, as on Windows), in call order."""
+    """Hands out file names that never collide (case-insensitively, as on Windows), in call order.
+
+    A run names every 评价对象 of the file, so the names given are kept as 8-byte digests (``_DigestSet``):
+    8 MB at a million units instead of the ~170 MB the names themselves took. Two different names with
+    the same 64-bit digest (odds about 3 × 10⁻⁸ at a million names) would get ``_2`` needlessly: never a
+    collision, only an odd name.
+    """
 
     def __init__(self, reserved: Iterable[str] = ()) -> None:
-        self.used = {n.casefold() for n in reserved}
+        self.used = _DigestSet()
+        for n in reserved:
+            self.used.add(_digest(n.casefold()))
 
     def assign(self, name: str) -> str:
         stem, suffix = name.rsplit(".", 1) if "." in name else (name, "")
         dot = f".{suffix}" if suffix else ""
         candidate, n = name, 2
-        while candidate.casefold() in self.used:
+        while _digest(candidate.casefold()) in self.used:
             candidate = f"{stem}_{n}{dot}"
             n += 1
-        self.used.add(candidate.casefold())
+        self.used.add(_digest(candidate.casefold()))
         return candidate
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+class _DigestSet:
+    """A set of 64-bit integers in about 8 bytes each: a sorted ``array`` plus a small set merged into it."""
+
+    BUFFER = 65_536
+
+    def __init__(self) -> None:
+        self.sorted = array.array("Q")
+        self.recent: set[int] = set()
+
+    def __contains__(self, key: int) -> bool:
+        if key in self.recent:
+            return True
+        i = bisect.bisect_left(self.sorted, key)
+        return i < len(self.sorted) and self.sorted[i] == key
+
+    def add(self, key: int) -> None:
+        self.recent.add(key)
+        if len(self.recent) >= self.BUFFER:
+            merged = array.array("Q", heapq.merge(self.sorted, sorted(self.recent)))
+            self.sorted, self.recent = merged, set()
+
+
+class _SeenFilter:
+    """Whether a unit may have been seen before, in a fixed 2 MB (a Bloom filter: 2²⁴ bits, 4 hashes).
+
+    "No" is certain; "maybe" is wrong for about 0.2 % of new units at a million. plan_csv uses it to find
+    units whose records are not all in one run: a wrong "maybe" only stores one more unit's last record."""
+
+    BITS = 1 << 24
+
+    def __init__(self) -> None:
+        self.bits = bytearray(self.BITS // 8)
+
+    def check_and_add(self, key: str) -> bool:
+        h = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        seen = True
+        for i in range(4):
+            bit = int.from_bytes(h[4 * i : 4 * i + 4], "little") % self.BITS
+            byte, mask = bit >> 3, 1 << (bit & 7)
+            if not self.bits[byte] & mask:
+                seen = False
+                self.bits[byte] |= mask
+        return seen
 
 
 def input_key(ev: Evaluation, rules: Scheme) -> str:
@@ -197,20 +286,20 @@ class FillSummary:
     by_status: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     warnings: int = 0
-    file_issues: list[Issue] = field(default_factory=list)
+    file_issues: list[Issue] = field(default_factory=list)  # the first MAX_KEPT (all are in the report)
     problems: list[tuple[str, Issue]] = field(default_factory=list)  # (unit key, issue), errors first
     interrupted: bool = False
     elapsed: float = 0.0
     jobs: int = 1
     worker_peak_rss_mb: float = 0.0
+    file_errors: int = 0  # file issues at error level, all of them
+    report_error: str = ""  # why _report.csv could not be written (Chinese), if it could not
+
+    MAX_KEPT = 200  # problems and file issues kept for the screen: memory stays flat in the file's length
 
     @property
     def written(self) -> int:
         return self.by_status.get(Status.WRITTEN, 0) + self.by_status.get(Status.UPDATED, 0)
-
-    @property
-    def file_errors(self) -> int:
-        return sum(1 for i in self.file_issues if i.level is Level.ERROR)
 
     def lines(self) -> list[str]:
         """The short summary printed after a run (Chinese)."""
@@ -218,21 +307,27 @@ class FillSummary:
         out = [
             f"共 {self.units} 个评价对象：{counts or '无'}；错误 {self.errors + self.file_errors} 项，"
             f"警告 {self.warnings} 项；用时 {self.elapsed:.1f} 秒（{self.jobs} 个进程）。",
-            f"逐项结果与问题清单：{self.report}",
+            f"逐项结果与问题清单：{self.report}"
+            if not self.report_error
+            else f"逐项结果与问题清单 {self.report} 未能写入：{self.report_error}",
         ]
         if self.by_status.get(Status.KEPT):
             out.append(
                 f"{self.by_status[Status.KEPT]} 个同名文件已被编辑或不是本工具生成的，未覆盖（见报告“说明”列）。"
             )
         if self.interrupted:
-            out.append("运行已中断：已完成的工作簿完整可用，没有留下半成品；重新运行会跳过已是最新的单位。")
+            out.append(
+                "运行已中断（Ctrl-C 或被结束）：已完成的工作簿完整可用，没有留下半成品；重新运行会跳过已是最新的单位。"
+            )
         return out
 
     @property
     def unusable(self) -> bool:
         """Nothing could be read, or some 评价对象 could not be read or written."""
-        return (self.units == 0 and any(i.level is Level.ERROR for i in self.file_issues)) or any(
-            self.by_status.get(s, 0) for s in (Status.NOT_READ, Status.FAILED)
+        return (
+            bool(self.report_error)
+            or (self.units == 0 and self.file_errors > 0)
+            or any(self.by_status.get(s, 0) for s in (Status.NOT_READ, Status.FAILED))
         )
 
 
@@ -266,10 +361,14 @@ class CsvPlan:
     delimiter: str = ","
     header_index: int = -1
     positions: tuple[int, int, int] = (0, 0, 0)  # 单位编码, 单位名称, 评价对象 columns
-    last_record: dict[str, int] = field(default_factory=dict)  # unit → index of its last record
+    last_record: dict[str, int] = field(default_factory=dict)  # unit → its last record, if not in one run
     units: int = 0  # 评价对象 (an estimate for progress)
     records: int = 0
     per_slice: int = 1
+
+    def slice_count(self) -> int:
+        """About how many slices ``slices`` will give (at most; units spanning others merge slices)."""
+        return 1 if self.whole else max(1, -(-self.units // self.per_slice))
 
     @property
     def whole(self) -> bool:
@@ -412,20 +511,34 @@ def _scan(plan: CsvPlan, encoding: str) -> bool:
     plan.encoding, plan.delimiter, plan.header_index = encoding, delimiter, header_index
     plan.positions = (columns[CODE], columns[NAME], columns[SUBJECT])
     ident = _Identity(plan.positions)
-    pairs: set[tuple[str, str]] = set()
+    # Only units whose records are not in one run need their last record (``last_record``): a unit in one
+    # run ends where the next unit starts. ``seen`` finds the others in fixed memory (see _SeenFilter).
+    seen = _SeenFilter()
     last = plan.last_record
+    run: str | None = None
+    pair: tuple[str, str] | None = None
+    units = subjects = 0
+    subject_at = plan.positions[2]
     with _open(plan.path, encoding) as fh:
         for index, (record, _) in enumerate(_records(fh, delimiter)):
             plan.records = index + 1
             if index <= header_index:
                 continue
             unit, _ = ident.of(record)
-            if unit is not None:
+            if unit is None:
+                continue
+            if unit != run:
+                run = unit
+                units += 1
+                if seen.check_and_add(unit):
+                    last[unit] = index
+            elif unit in last:
                 last[unit] = index
-                subject_at = plan.positions[2]
-                subject = record[subject_at].strip() if subject_at < len(record) else ""
-                pairs.add((unit, subject))
-    plan.units = len({(u, s) for u, s in pairs if s}) or len(last)
+            subject = record[subject_at].strip() if subject_at < len(record) else ""
+            if (unit, subject) != pair:
+                pair = (unit, subject)
+                subjects += bool(subject)
+    plan.units = subjects or units  # runs of 评价对象: exact for a file grouped by unit, else an estimate
     return True
 
 
@@ -551,6 +664,13 @@ def _decide(target: Path, key: str, force: bool) -> tuple[str, str]:
 
     if not target.exists():
         return Status.WRITTEN, ""
+    if not target.is_file():
+        return Status.KEPT, "同名的文件夹或特殊文件已存在，未写入；请改名或移走后重新运行。"
+    if is_read_only(target):
+        return (
+            Status.KEPT,
+            "同名文件是只读的，未覆盖（本工具不改动只读文件）；如确需更新，请先取消它的“只读”属性。",
+        )
     if force:
         return Status.UPDATED, ""
     stamp = read_stamp(target)
@@ -597,7 +717,7 @@ def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
                 modified=stamp,
             )
     except OSError as exc:
-        result.status, result.note = Status.FAILED, f"写入失败：{exc.strerror or exc}"
+        result.status, result.note = Status.FAILED, f"写入失败：{describe_os_error(exc)}"
     except Exception as exc:  # one unit's bug must not stop the others
         result.status = Status.FAILED
         result.note = (
@@ -611,11 +731,22 @@ def _fill_one(state: _FillState, unit: CsvUnit, name: str) -> UnitResult:
 
 
 def sweep_temporary(folder: Path) -> int:
-    """Remove temporary files an interrupted write left behind (``TEMP_GLOBS``); return how many."""
-    removed = 0
-    for p in (p for pattern in TEMP_GLOBS for p in Path(folder).glob(pattern)):
+    """Remove temporary files an interrupted write left behind (of a process that is gone, and those of
+    earlier versions, ``LEGACY_TEMP_GLOBS``); return how many. Another run's file in progress is kept."""
+    removed = sweep_dead_temporary(folder)
+    legacy: list[str] = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:  # not Path.glob: it lists the folder
+        for entry in entries:
+            name = entry.name
+            if (
+                name.startswith(".")
+                and not name.startswith(".perfeval-")
+                and any(fnmatch.fnmatchcase(name, pattern) for pattern in LEGACY_TEMP_GLOBS)
+            ):
+                legacy.append(entry.path)
+    for path in legacy:
         with contextlib.suppress(OSError):
-            p.unlink()
+            os.unlink(path)
             removed += 1
     return removed
 
@@ -656,15 +787,26 @@ _STATUS_ROW = {
 
 
 class ReportWriter:
-    """``_report.csv``, written as results come in and put in place atomically when done."""
+    """``_report.csv``, written as results come in and put in place atomically when done.
+
+    Opening it is the run's first write to the output folder: an error there (a read-only folder, a file
+    named like the report that is read-only …) raises before any work. A write that fails later (a full
+    disk) does not stop the run: ``error`` says why (Chinese), the rows stop, and ``close`` removes the
+    temporary file instead of putting half a report in place.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.error = ""
         self._stack = contextlib.ExitStack()
-        tmp = self._stack.enter_context(atomic_path(path))
-        fh = self._stack.enter_context(open(tmp, "w", encoding="utf-8-sig", newline=""))  # noqa: SIM115
-        self._csv = csv.writer(fh)
-        self._csv.writerow(REPORT_COLUMNS)
+        try:
+            tmp = self._stack.enter_context(atomic_path(path))
+            fh = self._stack.enter_context(open(tmp, "w", encoding="utf-8-sig", newline=""))  # noqa: SIM115
+            self._csv = csv.writer(fh)
+            self._csv.writerow(REPORT_COLUMNS)
+        except BaseException:
+            self._stack.close()
+            raise
 
     def unit(self, r: UnitResult) -> None:
         head = [r.unit_code, r.unit_name, r.subject, r.file, r.status, r.total, r.grade]
@@ -680,10 +822,22 @@ class ReportWriter:
         self._row(["", "", "", "", "", "", "", i.level.label, i.code, i.line or "", i.column, "", i.message])
 
     def _row(self, values: list[object]) -> None:
-        self._csv.writerow([report_cell(v) for v in values])
+        if self.error:
+            return
+        try:
+            self._csv.writerow([report_cell(v) for v in values])
+        except OSError as exc:
+            self.error = describe_os_error(exc)
 
     def close(self) -> Path:
-        self._stack.close()  # the file, then the rename into place
+        if self.error:
+            self.abort()
+            return self.path
+        try:
+            self._stack.close()  # the file, then the rename into place
+        except OSError as exc:
+            self.error = describe_os_error(exc)
+            self.abort()
         return self.path
 
     def abort(self) -> None:
@@ -696,6 +850,10 @@ class ReportWriter:
 Progress = Callable[[int, int, int], None]  # (评价对象 done, estimated total, errors so far)
 
 
+class FillError(Exception):
+    """The run cannot start (output folder unusable, or busy with another run); the message is Chinese."""
+
+
 def fill_csv(
     data: Path,
     outdir: Path,
@@ -704,28 +862,75 @@ def fill_csv(
     force: bool = False,
     rules: Scheme | None = None,
     progress: Progress | None = None,
+    lock: bool = True,
 ) -> FillSummary:
     """Write one workbook per 评价对象 of ``data`` into ``outdir`` and ``outdir/_report.csv``.
 
-    ``jobs``: worker processes (default: one per CPU); 0 runs everything in this process.
-    Never raises for bad data: problems are in the report and the summary. KeyboardInterrupt is caught,
-    the workers stopped, the report written with what was done (``summary.interrupted``).
+    ``jobs``: worker processes (default: one per CPU; at most ``workers.cap_jobs`` allows and never more
+    than there are slices of work); 0 runs everything in this process. ``lock``: hold the folder's lock
+    (``files.folder_lock``) for the run; the CLI holds it itself across fill and ``--report``.
+
+    Raises FillError (Chinese) when the run cannot start: ``outdir`` is a file, cannot be created or
+    written, or another run is writing into it. Never raises for bad data: problems are in the report and
+    the summary. KeyboardInterrupt (Ctrl-C; the CLI turns SIGTERM and SIGHUP into it too) is caught, the
+    workers stopped, the report written with what was done (``summary.interrupted``).
     """
-    started = time.perf_counter()
     rules = rules or default_scheme()
     data, outdir = Path(data), Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    prepare_folder(outdir)
+    if not lock:
+        return _fill(data, outdir, jobs, force, rules, progress)
+    try:
+        with folder_lock(outdir, "fill"):
+            return _fill(data, outdir, jobs, force, rules, progress)
+    except FolderBusy as exc:
+        raise FillError(str(exc)) from exc
+
+
+def prepare_folder(outdir: Path) -> None:
+    """Make the output folder, or say (FillError, Chinese) why it cannot be one."""
+    if outdir.exists() and not outdir.is_dir():
+        raise FillError(f"{outdir} 是一个文件，不是文件夹；-o 应给出输出文件夹（不存在时会新建）。")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FillError(f"无法建立输出文件夹 {outdir}：{describe_os_error(exc)}") from exc
+
+
+def _fill(
+    data: Path, outdir: Path, jobs: int | None, force: bool, rules: Scheme, progress: Progress | None
+) -> FillSummary:
+    started = time.perf_counter()
     sweep_temporary(outdir)
-    jobs = default_jobs() if jobs is None else max(0, jobs)
+    wanted = default_jobs() if jobs is None else max(0, jobs)
+    jobs = cap_jobs(wanted)
     summary = FillSummary(outdir / REPORT_NAME, jobs=max(1, jobs))
-    report = ReportWriter(summary.report)
+    try:
+        report = ReportWriter(summary.report)
+    except NotWritable as exc:
+        raise FillError(f"无法写入逐项结果 {summary.report}：{exc}") from exc
+    except OSError as exc:
+        raise FillError(
+            f"无法在输出文件夹 {outdir} 中写入文件：{describe_os_error(exc)}。没有生成任何工作簿。"
+        ) from exc
     run = _Run(data, summary, report, progress)
     pool: WorkerPool | None = None
     try:
-        # Workers start (imports, template compile: about a second) while this process scans the CSV.
-        pool = make_pool(jobs, _fill_init, (rules, outdir, force, data), _fill_handle, _fill_close)
+        # Workers start (imports, template compile: about a second) while this process scans the CSV:
+        # as many as the CPUs allow first, then as many as the plan has slices for (``resize``).
+        pool = make_pool(
+            min(jobs, default_jobs()) if jobs else 0,
+            _fill_init,
+            (rules, outdir, force, data),
+            _fill_handle,
+            _fill_close,
+        )
         plan = plan_csv(data, max(1, jobs))
         run.total = plan.units
+        run.header_lines = plan.header_index + 1
+        if jobs:
+            pool.resize(cap_jobs(jobs, plan.slice_count()))
+            summary.jobs = len(pool.workers)
         run.loop(pool, plan.slices())  # never empty: a file csvin must judge is one whole slice
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -738,11 +943,17 @@ def fill_csv(
         report.abort()
         sweep_temporary(outdir)
         raise
-    if pool is not None:
-        summary.worker_peak_rss_mb = pool.peak_rss_mb
-        pool.close(terminate=summary.interrupted)
-    run.finish()
+    try:
+        if pool is not None:
+            summary.worker_peak_rss_mb = pool.peak_rss_mb
+            pool.close(terminate=summary.interrupted)
+        run.finish()
+    except KeyboardInterrupt:  # a second Ctrl-C while stopping: the report is still written
+        summary.interrupted = True
+        if pool is not None:
+            pool.close(terminate=True)
     report.close()
+    summary.report_error = report.error
     sweep_temporary(outdir)
     summary.elapsed = time.perf_counter() - started
     return summary
@@ -770,7 +981,8 @@ class _Run:
         self.started = time.time() - 1  # file times may be rounded down
         self.total = 0
         self.done = 0
-        self.seen_file_issues: set[tuple[str, ...]] = set()
+        self.seen_file_issues: set[tuple[str, ...]] = set()  # header-level issues only: stays small
+        self.header_lines = 0
         self.parsed: dict[int, tuple[Worker, Slice, dict[str, Any]]] = {}
         self.finished: dict[int, list[UnitResult]] = {}
         self.next_name = 0
@@ -869,20 +1081,28 @@ class _Run:
         s.errors += r.errors
         s.warnings += r.warnings
         for issue in r.issues:
-            if issue.level is not Level.INFO and len(s.problems) < 200:
+            if issue.level is not Level.INFO and len(s.problems) < s.MAX_KEPT:
                 s.problems.append((r.key, issue))
         self.done += 1
         if self.progress:
             self.progress(self.done, max(self.total, self.done), s.errors)
 
     def file_issue(self, issue: Issue) -> None:
-        key: tuple[str, ...] = (issue.code, str(issue.line), issue.column, issue.message)
+        # Every slice repeats the header, so an issue about the header (or the whole file) may come once
+        # per slice: report it once. An issue on a data line belongs to one slice and comes once anyway.
+        key: tuple[str, ...] | None = None
         if issue.code == "CSV_COLUMN_UNNAMED":  # warned once per column and slice: once per file
             key = (issue.code, issue.message.split("（")[0])
-        if key in self.seen_file_issues:
-            return
-        self.seen_file_issues.add(key)
-        self.summary.file_issues.append(issue)
+        elif issue.line is None or issue.line <= self.header_lines:
+            key = (issue.code, str(issue.line), issue.column, issue.message)
+        if key is not None:
+            if key in self.seen_file_issues:
+                return
+            self.seen_file_issues.add(key)
+        s = self.summary
+        s.file_errors += issue.level is Level.ERROR
+        if len(s.file_issues) < s.MAX_KEPT:
+            s.file_issues.append(issue)
         self.report.file_issue(issue)
 
     def _cut_short(self, name: str, note: str) -> UnitResult:

@@ -1,6 +1,8 @@
 """perfeval-xl command line (typer). Argument handling only; the work is in service, xlsx, csvin, batch.
 
-Exit status: 0 clean, 1 findings at error level, 2 unusable input (file missing, damaged, not ours, …).
+Exit status: 0 clean, 1 findings at error level, 2 unusable input or output (file missing, damaged, not
+ours; output exists, read-only, folder in use, disk full …), 3 internal error (the traceback goes to
+``cli_guard.LOG_FILE``, never to the console), 130 interrupted (Ctrl-C, SIGTERM, SIGHUP). See cli_guard.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from . import __version__, cli_text
+from . import __version__, cli_guard, cli_text
 from .display import counts_line
-from .files import OutputExists, check_output
+from .files import OutputExists, check_output, check_writable
 from .layout.fields import SUMMARY as SUMMARY_SHEET
 from .model import Finding, Level
 from .rules.scheme import Scheme, SchemeError, builtin_ids, default_scheme, get_scheme
@@ -30,7 +33,8 @@ cli_text.install()
 
 app = typer.Typer(
     name="perfeval-xl",
-    cls=cli_text.Group,
+    cls=cli_guard.GuardedGroup,
+    pretty_exceptions_enable=False,
     help="预算绩效自评工具：生成模板、校验与评分、生成自评表、按 CSV 批量生成工作簿。",
     no_args_is_help=True,
     add_completion=False,
@@ -65,7 +69,7 @@ def _rules(name: str | None) -> Scheme | None:
 
 
 def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
-    err.print(f"[bold red]错误：[/]{message}")
+    err.print(f"[bold red]错误：[/]{escape(message)}")
     raise typer.Exit(code)
 
 
@@ -86,12 +90,14 @@ def total_line(outcome: Outcome) -> str:
 
 
 def findings_table(findings: list[Finding], title: str = "") -> Table:
-    table = Table(title=title or None, show_lines=False, expand=False)
+    table = Table(title=escape(title) or None, show_lines=False, expand=False)
     for head in ("级别", "位置", "代码", "说明"):
         table.add_column(head, overflow="fold")
     for f in findings:
         place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
-        table.add_row(f"[{_LEVEL_STYLE[f.level]}]{f.level.label}[/]", place, f.code, f.message)
+        table.add_row(
+            f"[{_LEVEL_STYLE[f.level]}]{f.level.label}[/]", escape(place), escape(f.code), escape(f.message)
+        )
     return table
 
 
@@ -141,7 +147,7 @@ def template(
             _fail(str(exc))
     else:
         build_template(target, rule_set)
-    out.print(f"已生成模板：{target}（评分规则：{rule_set.name}，{rule_set.id}）")
+    out.print(f"已生成模板：{target}（评分规则：{rule_set.name}，{rule_set.id}）", markup=False)
 
 
 @app.command(cls=cli_text.Command)
@@ -156,8 +162,10 @@ def validate(
     """校验工作簿中的每一项填报内容；有错误时退出码为 1。"""
     outcome = _load(book, _rules(rules))
     if mark:
+        from .files import check_writable
         from .xlsx.write import update_workbook
 
+        check_writable(book)  # read-only: refused (exit 2), never made writable
         try:
             update_workbook(book, findings=outcome.findings)
         except WorkbookError as exc:
@@ -171,8 +179,11 @@ def validate(
     else:
         if outcome.findings:
             out.print(findings_table(outcome.findings, f"{book.name} 校验结果"))
-        out.print(f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""))
-        out.print(total_line(outcome))
+        out.print(
+            f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""),
+            markup=False,
+        )
+        out.print(total_line(outcome), markup=False)
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -188,16 +199,18 @@ def score(
         sys.stdout.write(json.dumps(scores_json(outcome), ensure_ascii=False, indent=2) + "\n")
     else:
         s = outcome.scores
-        table = Table(title=f"{outcome.evaluation.unit_name or book.name} 评分")
+        table = Table(title=escape(f"{outcome.evaluation.unit_name or book.name} 评分"))
         for head in ("一级指标", "三级指标", "分值", "得分"):
             table.add_column(head)
         for i in s.indicators:
-            table.add_row(i.level1, i.name, _fmt(i.weight), _fmt(i.score) if i.applicable else "不适用")
+            table.add_row(
+                escape(i.level1), escape(i.name), _fmt(i.weight), _fmt(i.score) if i.applicable else "不适用"
+            )
         out.print(table)
         rate = "—" if s.execution_rate is None else f"{s.execution_rate * 100:.2f}%"
-        out.print(f"评分规则：{outcome.scheme.name if outcome.scheme else s.scheme}")
+        out.print(f"评分规则：{outcome.scheme.name if outcome.scheme else s.scheme}", markup=False)
         out.print(f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}")
-        out.print(f"[bold]{total_line(outcome)}[/]")
+        out.print(f"[bold]{escape(total_line(outcome))}[/]")
         if outcome.findings:
             out.print(f"另有校验问题：{counts_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
@@ -221,6 +234,7 @@ def summary(
 
     outcome = _load(book, _rules(rules))
     target = output or book
+    check_writable(target)  # read-only: refused (exit 2), never made writable
     if output is not None and output.resolve() != book.resolve():
         try:
             check_output(output, force)
@@ -234,7 +248,7 @@ def summary(
         _fail(str(exc))
     except PermissionError:
         _fail(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试。")
-    out.print(f"已生成自评表：{target}（{total_line(outcome)}）。")
+    out.print(f"已生成自评表：{target}（{total_line(outcome)}）。", markup=False)
     if outcome.errors:
         out.print(
             f"[yellow]注意：数据仍有 {outcome.errors} 项错误，自评表中的数字可能不可靠；请运行 perfeval-xl validate。[/]"
@@ -261,12 +275,18 @@ def report(
     rules: RulesOption = None,
 ) -> None:
     """生成自评报告（Word）：数字全部取自工作簿，需人工撰写的部分留出【待填写】标记。"""
+    from . import report_stamp
     from .report import ReportError, render_report, report_pdf
 
     outcome = _load(book, _rules(rules))
     target = output or _report_path(book, "自评报告.docx")
     try:
-        check_output(target, force)
+        source = report_stamp.source_key(
+            book, template_file if template_file and template_file.is_file() else None
+        )
+        verdict, note = report_stamp.decide(target, source, force)
+        if verdict == report_stamp.Verdict.KEPT:
+            _fail(note)
         if pdf:
             check_output(target.with_suffix(".pdf"), force)
         render_report(
@@ -276,10 +296,11 @@ def report(
             template=template_file,
             findings=outcome.findings,
             scheme=outcome.scheme,
+            source=source,
         )
-        out.print(f"已生成自评报告：{target}")
+        out.print(f"已生成自评报告：{target}", markup=False)
         if pdf:
-            out.print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}")
+            out.print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}", markup=False)
     except (OutputExists, ReportError) as exc:
         _fail(str(exc))
     if outcome.errors:
@@ -339,16 +360,17 @@ def pdf(
                 office.merge_pdfs(parts, target)
     except (office.OfficeError, office.OfficeUnavailable, ReportError, WorkbookError) as exc:
         _fail(str(exc))
-    out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）")
+    out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）", markup=False)
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = cli_guard.EXIT_INTERRUPTED
 _SHOWN_PROBLEMS = 20
 
 
 @app.command(cls=cli_text.Command)
 def fill(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="预算系统导出的 CSV（UTF-8 或 GBK/GB18030），每行一个指标。")],
     outdir: Annotated[Path, typer.Option("-o", "--output", help="输出目录：每个单位/项目一个工作簿。")],
     jobs: Annotated[
@@ -365,13 +387,16 @@ def fill(
     """按 CSV 为每个单位（或项目）生成填好的自评工作簿：标出问题、生成自评表；逐行问题写入 输出目录/_report.csv。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import fill_csv
+    from .batch import fill_csv, prepare_folder
+    from .files import folder_lock
 
     rule_set = _rules(rules) or default_scheme()
     if not data.is_file():
         _fail(
             f"找不到 CSV 文件 {data}。" if not data.exists() else f"{data} 不是文件；请给出 CSV 文件的路径。"
         )
+    prepare_folder(outdir)  # FillError (exit 2): a file named like the folder, no permission …
+    ctx.with_resource(folder_lock(outdir, "fill"))  # held until the command ends
     columns = (
         TextColumn("[bold]生成工作簿"),
         BarColumn(),
@@ -385,7 +410,7 @@ def fill(
         def step(done: int, total: int, errors: int) -> None:
             bar.update(task, completed=done, total=total, errors=errors)
 
-        summary = fill_csv(data, outdir, jobs=jobs, force=force, rules=rule_set, progress=step)
+        summary = fill_csv(data, outdir, jobs=jobs, force=force, rules=rule_set, progress=step, lock=False)
     if summary.file_issues:
         out.print(_issues_table(f"{data.name} 的问题", [("", i) for i in summary.file_issues]))
     problems = sorted(summary.problems, key=lambda p: p[1].level is not Level.ERROR)
@@ -394,7 +419,7 @@ def fill(
         title = f"逐行问题（前 {_SHOWN_PROBLEMS} 项，完整清单见 _report.csv）" if more > 0 else "逐行问题"
         out.print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
     for line in summary.lines():
-        out.print(line)
+        out.print(line, markup=False)
     if with_report and not summary.interrupted:
         _reports(
             sorted(p for p in outdir.glob("*.xlsx") if not p.name.startswith(("_", "~$", "."))), jobs, force
@@ -412,21 +437,31 @@ def _reports(books: list[Path], jobs: int | None, force: bool) -> None:
     with err.status(f"正在生成 {len(books)} 份自评报告……"):
         results = write_reports(books, jobs=jobs, force=force)
     failed = [(b, d) for b, status, d in results if status == "failed"]
+    kept = [(b, d) for b, status, d in results if status == "kept"]
     written = sum(1 for _, status, _ in results if status == "written")
+    current = sum(1 for _, status, _ in results if status == "up_to_date")
     out.print(
-        f"自评报告：新生成 {written} 份，已是最新 {len(results) - written - len(failed)} 份，失败 {len(failed)} 份。"
+        f"自评报告：新生成 {written} 份，已是最新 {current} 份，未覆盖（已被编辑）{len(kept)} 份，失败 {len(failed)} 份。"
     )
+    for book, reason in kept:
+        out.print(f"[yellow]{escape(book.name)}：{escape(reason)}[/]")
     for book, reason in failed:
-        out.print(f"[red]{book.name}：{reason}[/]")
+        out.print(f"[red]{escape(book.name)}：{escape(reason)}[/]")
 
 
 def _issues_table(title: str, rows: list[tuple[str, Issue]]) -> Table:
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for head in ("评价对象", "CSV 位置", "级别", "代码", "说明"):
         table.add_column(head, overflow="fold")
     for key, i in rows:
         place = f"第{i.line}行 {i.column}".strip() if i.line else ""
-        table.add_row(key, place, f"[{_LEVEL_STYLE[i.level]}]{i.level.label}[/]", i.code, i.message)
+        table.add_row(
+            escape(key),
+            escape(place),
+            f"[{_LEVEL_STYLE[i.level]}]{i.level.label}[/]",
+            escape(i.code),
+            escape(i.message),
+        )
     return table
 
 
@@ -480,10 +515,10 @@ def collect(
         table.add_column("文件", overflow="fold")
         table.add_column("原因", overflow="fold")
         for u in summary.unusable_files[:_SHOWN_PROBLEMS]:
-            table.add_row(u.file, u.reason)
+            table.add_row(escape(u.file), escape(u.reason))
         out.print(table)
     for line in summary.lines():
-        out.print(line)
+        out.print(line, markup=False)
     if with_report and not summary.interrupted:
         from .collect import BOOK_SUFFIXES, find_books
 
@@ -533,13 +568,13 @@ def rules_list(ctx: typer.Context) -> None:
             for x in s.level1
         )
         table.add_row(
-            s.id,
-            s.name,
+            escape(s.id),
+            escape(s.name),
             str(s.year or ""),
             _fmt(s.execution.weight).removesuffix(".00"),
-            levels or "（不分一级、二级）",
+            escape(levels) or "（不分一级、二级）",
             s.digest,
-            s.path,
+            escape(str(s.path)),
         )
     out.print(table)
     out.print(
@@ -568,7 +603,7 @@ def rules_export(
         "# 修改后请把 [scheme] 的 id 和 name 改为本地的名称，再用 --rules 本文件.toml 选用。\n"
     )
     atomic_write_bytes(output, (header + text).encode("utf-8"))
-    out.print(f"已导出规则：{output}")
+    out.print(f"已导出规则：{output}", markup=False)
 
 
 @rules_app.command("check", cls=cli_text.Command)
@@ -583,7 +618,7 @@ def rules_check(
     except SchemeError as exc:
         _fail(str(exc))
         raise  # unreachable
-    out.print(f"规则文件 {file} 可以使用：{scheme.name}（{scheme.id}，摘要 {scheme.digest}）。")
+    out.print(f"规则文件 {file} 可以使用：{scheme.name}（{scheme.id}，摘要 {scheme.digest}）。", markup=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +36,7 @@ from .files import atomic_path
 from .model import Finding, Level, LevelCounts, Num
 from .rules.scheme import Scheme, default_scheme
 from .service import evaluate_data
-from .workers import WorkerError, default_jobs, make_pool
+from .workers import WorkerError, cap_jobs, default_jobs, make_pool
 from .xlsx.read import BookData, WorkbookError, read_workbook
 
 BOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -100,8 +102,15 @@ class CollectSummary:
         return out
 
 
-def find_books(folder: Path, exclude: Path | None = None) -> list[Path]:
-    """The workbooks under ``folder`` in a stable order (see module doc for what is skipped)."""
+def find_books(
+    folder: Path, exclude: Path | None = None, skipped: list[tuple[Path, str]] | None = None
+) -> list[Path]:
+    """The workbooks under ``folder`` in a stable order (see module doc for what is skipped).
+
+    A name with a workbook's suffix that is not a regular file (a FIFO, a socket, a device: reading one
+    would wait forever or read without end) is left out and, if ``skipped`` is given, added to it with the
+    reason (Chinese). Symbolic links to folders are not followed (no loops).
+    """
     skip = exclude.resolve() if exclude else None
     out = []
     for root, dirs, files in os.walk(folder):
@@ -110,9 +119,42 @@ def find_books(folder: Path, exclude: Path | None = None) -> list[Path]:
             if name.startswith(("~$", ".")):
                 continue
             path = Path(root) / name
-            if path.suffix.lower() in BOOK_SUFFIXES + FOREIGN_SUFFIXES and path.resolve() != skip:
+            if path.suffix.lower() not in BOOK_SUFFIXES + FOREIGN_SUFFIXES:
+                continue
+            try:
+                regular = stat.S_ISREG(path.stat().st_mode)
+            except OSError:  # a dangling link, no permission: listed, not read
+                regular = False
+            if not regular:
+                if skipped is not None:
+                    skipped.append((path, "不是普通文件（管道、设备、套接字或失效的链接），已跳过，未读取。"))
+                continue
+            if path.resolve() != skip:
                 out.append(path)
     return out
+
+
+def shown_name(name: str) -> str:
+    """A file name as the roll-up shows it: invisible format characters (a bidi override that makes
+    ``…xslx.exe.jpg`` read as something else, zero-width spaces) written out as ``<U+202E>``."""
+    return "".join(
+        f"<U+{ord(c):04X}>" if unicodedata.category(c) in ("Cf", "Cc", "Zl", "Zp") else c for c in name
+    )
+
+
+def link_target(relative: str) -> str | None:
+    r"""A file's path (relative to the roll-up, ``/`` between parts) as an XlsxWriter ``external:`` target,
+    escaped as Excel writes it (``#`` → %23, ``%`` → %25, spaces …), so a ``#`` in a name no longer cuts
+    the link; None when no safe link can be made: a ``\`` inside a name (legal on Linux) would be a folder
+    step on Windows and could point outside the folder, and control characters have no place in a link."""
+    if "\\" in relative or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in relative):
+        return None
+    escaped = relative
+    for char, code in (("%", "%25"), ("#", "%23"), ('"', "%22"), (" ", "%20"), ("<", "%3c"), (">", "%3e")):
+        escaped = escaped.replace(char, code)
+    for char, code in (("[", "%5b"), ("]", "%5d"), ("^", "%5e"), ("`", "%60"), ("{", "%7b"), ("}", "%7d")):
+        escaped = escaped.replace(char, code)
+    return escaped
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -201,14 +243,17 @@ def collect(
     ``jobs``: worker processes (default: one per CPU); 0 reads in this process."""
     started = time.perf_counter()
     folder, out = Path(folder), Path(out)
-    paths = find_books(folder, exclude=out)
+    special: list[tuple[Path, str]] = []
+    paths = find_books(folder, exclude=out, skipped=special)
     jobs = default_jobs() if jobs is None else max(0, jobs)
-    jobs = min(jobs, max(1, -(-len(paths) // PER_MESSAGE)))  # 0 (in this process) stays 0
+    jobs = cap_jobs(jobs, -(-len(paths) // PER_MESSAGE))  # 0 (in this process) stays 0
     summary = CollectSummary(out, jobs=max(1, jobs))
     chunks = [paths[i : i + PER_MESSAGE] for i in range(0, len(paths), PER_MESSAGE)]
     try:
         with atomic_path(out) as tmp:  # an interrupted run leaves no roll-up, not half of one
             book = _RollUp(tmp, folder, out.parent, summary, rules)
+            for path, reason in special:
+                book.add(Unusable(path.relative_to(folder).as_posix(), reason))
             for results in _read_all(folder, chunks, jobs, rules):
                 for r in results:
                     book.add(r)
@@ -394,7 +439,7 @@ class _RollUp:
 
     def _bad(self, r: Unusable) -> None:
         row = self.rows["bad"]
-        self.bad.write_string(row, 0, r.file, self.f["text"])
+        self.bad.write_string(row, 0, shown_name(r.file), self.f["text"])
         self.bad.write_string(row, 1, r.reason, self.f["text"])
         self.rows["bad"] += 1
         self.summary.unusable += 1
@@ -472,9 +517,11 @@ class _RollUp:
         if self.links >= MAX_LINKS:
             ws.write_string(row, col, text, self.f["text"])
             return
-        target = os.path.relpath(self.folder / file, self.out_dir).replace("\\", "/")
+        parts = Path(os.path.relpath(self.folder / file, self.out_dir)).parts
+        target = link_target("/".join(parts))
+        text = shown_name(text)
         url = f"external:{target}" + (f"#{location}" if location else "")
-        if len(url) > 2000 or ws.write_url(row, col, url, self.f["link"], string=text) < 0:
+        if target is None or len(url) > 2000 or ws.write_url(row, col, url, self.f["link"], string=text) < 0:
             ws.write_string(row, col, text, self.f["text"])
             return
         self.links += 1

@@ -7,7 +7,9 @@ the cached results stored in the file (XlsxWriter stores 0), which would make a 
 values (ground-notes.md). PDFs are what LibreOffice prints from the workbook's own page setup; Chinese text
 needs a CJK font on the machine (Debian ``fonts-noto-cjk`` or ``fonts-wqy-microhei``).
 
-PDF inspection uses poppler (``pdftoppm``, ``pdftotext``, ``pdfinfo``). Macros run through UNO in a
+Page counts and merging use pypdf (pure Python), so ``pdf`` needs no poppler; the inspection helpers the
+tests use (``pdf_text``, ``pdf_page_sizes``, ``pdf_to_png``) use poppler (``pdftotext``, ``pdfinfo``,
+``pdftoppm``). Macros run through UNO in a
 separate Python that has the ``uno`` module (Debian ``python3-uno`` for ``/usr/bin/python3``), driving
 ``data/uno_runner.py``; the project's own Python needs no ``uno``.
 """
@@ -503,12 +505,18 @@ def pdf_text(pdf: Path) -> str:
 
 
 def pdf_page_count(pdf: Path) -> int:
-    """Number of pages of a PDF (``pdfinfo``)."""
-    info = _poppler([_tool("pdfinfo"), str(pdf)], pdf)
-    found = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
-    if found is None:
-        raise OfficeError(f"pdfinfo 未报告 {pdf} 的页数。")
-    return int(found.group(1))
+    """Number of pages of a PDF, read with pypdf (pure Python: no poppler needed, as on most Windows PCs).
+
+    Raises OfficeError (Chinese) when the file is missing or is not a readable PDF."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if not Path(pdf).is_file():
+        raise OfficeError(f"找不到 PDF 文件：{pdf}")
+    try:
+        return len(PdfReader(str(pdf)).pages)
+    except (PyPdfError, OSError, ValueError, KeyError) as exc:
+        raise OfficeError(f"无法读取 PDF {pdf} 的页数：{exc}") from exc
 
 
 def pdf_page_sizes(pdf: Path) -> list[tuple[float, float]]:
@@ -535,20 +543,24 @@ def pdf_to_png(pdf: Path, outdir: Path, dpi: int = 110) -> list[Path]:
 
 
 def merge_pdfs(parts: Sequence[Path], out: Path) -> Path:
-    """Join PDFs in order into ``out`` (``pdfunite``), written atomically."""
+    """Join PDFs in order into ``out`` (pypdf: no poppler needed), written atomically."""
+    from pypdf import PdfWriter
+    from pypdf.errors import PyPdfError
+
     from .files import atomic_path
 
     for part in parts:
         if not Path(part).is_file():
             raise OfficeError(f"找不到 PDF 文件：{part}")
-    with atomic_path(Path(out)) as tmp:
-        done = subprocess.run(
-            [_tool("pdfunite"), *map(str, parts), str(tmp)], capture_output=True, timeout=120, check=False
-        )
-        if done.returncode != 0:
-            raise OfficeError(
-                f"pdfunite 无法合并 PDF：{done.stderr.decode('utf-8', errors='replace').strip()}"
-            )
+    try:
+        with atomic_path(Path(out)) as tmp:
+            writer = PdfWriter()
+            for part in parts:
+                writer.append(str(part))
+            with open(tmp, "wb") as fh:
+                writer.write(fh)
+    except (PyPdfError, ValueError, KeyError) as exc:
+        raise OfficeError(f"无法合并 PDF：{exc}") from exc
     return Path(out)
 
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import re
+import zipfile
 from collections.abc import Sequence
 from copy import deepcopy
 from decimal import Decimal
@@ -370,6 +370,19 @@ def report_context(
 
 # ------------------------------------------------------------------------------------------- rendering
 
+_UNDEFINED = re.compile(r"'([^']*)' is undefined|has no attribute '([^']*)'")
+
+
+def _template_message(exc: Exception) -> str:
+    """jinja's message, with its two usual English forms said in Chinese (the field's name kept)."""
+    text = str(exc) or type(exc).__name__
+    found = _UNDEFINED.search(text)
+    if found:
+        return f"字段“{found[1] or found[2]}”不存在（{text}）"
+    if "is unsafe" in text:
+        return f"模板试图访问程序内部（{text}）"
+    return text
+
 
 def mark_placeholders(doc: DocumentType) -> int:
     """Highlight every 【待填写：…】 in the document body (split into its own run); return how many."""
@@ -418,22 +431,38 @@ def render_document(
     findings: Sequence[Finding] = (),
     scheme: Scheme | None = None,
 ) -> bytes:
-    """The report as .docx bytes."""
+    """The report as .docx bytes, rendered in ``report_sandbox.ReportSandbox`` (a template is data).
+
+    Raises ReportError (Chinese) for a template that cannot be read, names a field that does not exist,
+    reaches for anything outside the report's fields, or goes past the sandbox's limits.
+    """
     import jinja2
     from docxtpl import DocxTemplate
 
+    from .report_sandbox import ReportSandbox
+
     context = report_context(ev, scores, findings, scheme)
+    where = f"报告模板 {template}" if template else "内置报告模板"
     try:
         tpl = DocxTemplate(_template_source(ev, template))
-        env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
-        tpl.render(context, jinja_env=env, autoescape=True)
-    except jinja2.TemplateError as exc:
-        where = f"报告模板 {template}" if template else "内置报告模板"
+        tpl.render(context, jinja_env=ReportSandbox(), autoescape=True)
+    except jinja2.exceptions.SecurityError as exc:
         raise ReportError(
-            f"{where}中的字段写法有误：{exc}。请对照 report_template 模块说明中的字段名修改模板。"
+            f"{where}中有不允许的写法，已停止生成（{_template_message(exc)}）。报告模板只能引用报告字段"
+            "（见 report_template 模块说明）和常用过滤器；请向模板的提供方核实。"
         ) from exc
-    except (KeyError, ValueError, OSError) as exc:  # not a .docx, damaged zip …
+    except jinja2.TemplateError as exc:
+        raise ReportError(
+            f"{where}中的字段写法有误：{_template_message(exc)}。请对照 report_template 模块说明中的字段名修改模板。"
+        ) from exc
+    except RecursionError as exc:
+        raise ReportError(f"{where}中的宏嵌套过深，已停止生成。请向模板的提供方核实。") from exc
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:  # not a .docx, damaged zip …
         raise ReportError(f"无法读取报告模板 {template}：{exc}。请确认它是 Word (.docx) 文件。") from exc
+    except Exception as exc:  # anything else a foreign template makes jinja or docxtpl do
+        raise ReportError(
+            f"{where}无法生成报告（{type(exc).__name__}: {exc}）。请确认它是按 report_template 模块说明写的 Word 模板。"
+        ) from exc
     doc = tpl.docx
     mark_placeholders(doc)
     title = doc.paragraphs and next((p.text for p in doc.paragraphs if p.style.name == "报告标题"), "")
@@ -452,10 +481,25 @@ def render_report(
     template: Path | None = None,
     findings: Sequence[Finding] = (),
     scheme: Scheme | None = None,
+    source: str = "",
 ) -> Path:
-    """Write the 自评报告 for ``ev`` to ``out`` (.docx, atomically) and return ``out``."""
-    document = render_document(ev, scores, template=template, findings=findings, scheme=scheme)
-    return atomic_write_bytes(Path(out), document)
+    """Write the 自评报告 for ``ev`` to ``out`` (.docx, atomically, stamped) and return ``out``.
+
+    ``scheme``: the scheme it was scored by (its labels and 一级 in the tables). ``source``: the key of what
+    it is made from (``report_stamp.source_key``); by default a hash of the evaluation, the findings and
+    the template. The stamp lets later runs tell an untouched report from one a clerk edited
+    (``report_stamp.decide``).
+    """
+    from . import report_stamp
+
+    data = render_document(
+        ev, scores, template=template, findings=findings, scheme=scheme
+    )  # ReportError first
+    if not source:
+        source = report_stamp.source_key(
+            template=template, extra=repr((ev, findings, scheme and scheme.digest))
+        )
+    return atomic_write_bytes(Path(out), report_stamp.stamp(data, source))
 
 
 # ------------------------------------------------------------------------------------------------ PDF
@@ -484,17 +528,27 @@ def report_path(book: Path) -> Path:
 
 
 def _one_report(book: Path, force: bool) -> tuple[str, str]:
-    """(status, detail) for one workbook: written, up to date, or failed with the reason."""
+    """(status, detail) for one workbook: written, up to date, kept (edited since written) or failed."""
+    from . import report_stamp
     from .service import evaluate_book
     from .xlsx.read import WorkbookError
 
     target = report_path(book)
-    if not force and target.exists() and target.stat().st_mtime >= book.stat().st_mtime:
-        return "up_to_date", str(target)
     try:
+        source = report_stamp.source_key(book)
+        verdict, note = report_stamp.decide(target, source, force)
+        if verdict == report_stamp.Verdict.KEPT:
+            return "kept", note
+        if verdict == report_stamp.Verdict.UP_TO_DATE:
+            return "up_to_date", str(target)
         outcome = evaluate_book(book)
         render_report(
-            outcome.evaluation, outcome.scores, target, findings=outcome.findings, scheme=outcome.scheme
+            outcome.evaluation,
+            outcome.scores,
+            target,
+            findings=outcome.findings,
+            scheme=outcome.scheme,
+            source=source,
         )
     except (WorkbookError, ReportError, OSError) as exc:
         return "failed", str(exc)
@@ -506,14 +560,18 @@ def write_reports(
 ) -> list[tuple[Path, str, str]]:
     """A 自评报告 beside each workbook (``fill --report``, ``collect --report``), across processes.
 
-    A report newer than its workbook is left as it is unless ``force``; a workbook that cannot be read is
-    reported, never fatal. Returns (workbook, status, report path or reason) in input order.
+    A report made from the same workbook bytes and untouched since is left as it is (up_to_date); one a
+    clerk edited since it was written, or that we did not write, is never overwritten unless ``force``
+    (kept, with the reason); a workbook that cannot be read is reported (failed), never fatal. Returns
+    (workbook, status, report path or reason) in input order.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     books = [Path(b) for b in books]
-    workers = min(jobs or os.cpu_count() or 1, len(books))
+    from .workers import cap_jobs, default_jobs
+
+    workers = cap_jobs(jobs or default_jobs(), len(books))
     if workers <= 1:
         return [(b, *_one_report(b, force)) for b in books]
     ctx = multiprocessing.get_context("spawn")

@@ -21,6 +21,9 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 MAX_RESTARTS = 5
+#: Most worker processes a run starts. multiprocessing's ``wait`` on Windows watches at most 63 handles
+#: (two per worker here); and past 4 per CPU more processes only cost memory (about 90 MB each).
+MAX_JOBS = 30
 
 
 def peak_rss_mb() -> float:
@@ -51,6 +54,8 @@ def _terminate(signum: int, frame: object) -> None:
 def _worker_main(conn: Connection, init: Callable[[Any], Any], payload: Any, handle: Any, close: Any) -> None:
     """A worker: build its state once, then answer one message at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if hasattr(signal, "SIGHUP"):  # a closed terminal: the parent stops the workers and writes its report
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGTERM, _terminate)  # unwinds, so atomic_path removes its temporary file
     state = None
@@ -99,6 +104,7 @@ class WorkerPool:
         self.workers: list[Worker] = []
         self.restarts = 0
         self.peak_rss_mb = 0.0
+        self.retired: list[Worker] = []
         for _ in range(max(1, jobs)):
             self.workers.append(self._start())
 
@@ -108,6 +114,17 @@ class WorkerPool:
         process.start()
         child.close()
         return Worker(process, parent)
+
+    def resize(self, jobs: int) -> None:
+        """Start or stop workers to have ``jobs`` (at least 1); only idle ones are stopped."""
+        jobs = max(1, jobs)
+        while len(self.workers) < jobs:
+            self.workers.append(self._start())
+        for w in [w for w in self.workers if w.task is None][: max(0, len(self.workers) - jobs)]:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                w.conn.send(None)
+            self.workers.remove(w)
+            self.retired.append(w)
 
     def idle(self) -> list[Worker]:
         return [w for w in self.workers if w.task is None]
@@ -157,6 +174,7 @@ class WorkerPool:
         return w, task, "died", f"工作进程意外退出（{how}，可能是内存不足或被结束）"
 
     def close(self, terminate: bool = False) -> None:
+        self.workers, self.retired = self.workers + self.retired, []
         for w in self.workers:
             with contextlib.suppress(OSError, BrokenPipeError):
                 if terminate:
@@ -184,6 +202,10 @@ class InlinePool(WorkerPool):
         self.replies: list[tuple[Worker, Any, str, Any]] = []
         self.restarts = 0
         self.peak_rss_mb = 0.0
+        self.retired = []
+
+    def resize(self, jobs: int) -> None:
+        pass
 
     def send(self, worker: Worker, task: Any, message: Any) -> None:
         worker.task = task
@@ -211,6 +233,15 @@ def make_pool(jobs: int, init: Callable[[Any], Any], payload: Any, handle: Any, 
     if jobs == 0:
         return InlinePool(init, payload, handle, close)
     return WorkerPool(jobs, init, payload, handle, close)
+
+
+def cap_jobs(jobs: int, tasks: int | None = None) -> int:
+    """``jobs`` capped at ``MAX_JOBS``, at 4 per CPU, and at ``tasks`` (pieces of work) when known; 0 stays 0
+    (in this process)."""
+    if jobs <= 0:
+        return 0
+    cap = min(jobs, MAX_JOBS, 4 * default_jobs())
+    return max(1, min(cap, tasks)) if tasks is not None else cap
 
 
 def default_jobs() -> int:
