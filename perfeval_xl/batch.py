@@ -594,11 +594,11 @@ def _fill_close(state: _FillState) -> None:
 
 def _parse(state: _FillState, piece: Slice) -> dict[str, Any]:
     if piece.text is None:
-        result = read_csv(state.csv_path)
+        result = read_csv(state.csv_path, scheme=state.rules)
     else:
         path = state.tmp / state.csv_path.name
         path.write_text(piece.text, encoding="utf-8")
-        result = read_csv(path, line_offset=piece.offset)
+        result = read_csv(path, line_offset=piece.offset, scheme=state.rules)
         path.unlink()
     state.pending = list(result.units)
     ours = {id(f) for u in result.units for f in u.findings}

@@ -94,13 +94,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from . import catalog
 from .model import Evaluation, Finding, Indicator, Kind, Level, Num
 from .rules.numbers import excerpt, normalize_width, parse_number
+
+if TYPE_CHECKING:
+    from .rules.scheme import Scheme
 
 CellKind = Literal["text", "number", "year", "code", "rate", "money_unit"]
 DEPARTMENT_SUBJECT = "部门整体"
@@ -286,8 +289,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("填报人", "filled_by", ("filled_by",)),
     Column("填报日期", "filled_on", ("filled_on",)),
     # indicator columns
-    Column("一级指标", "level1", ("level1",), indicator=True, required=True),
-    Column("二级指标", "level2", ("level2",), indicator=True, required=True),
+    # 一级/二级 may be missing: a flat scheme has none, and for the others the checks say so once per
+    # 评价对象 (LEVELS_MISSING), not twice per row.
+    Column("一级指标", "level1", ("level1",), indicator=True),
+    Column("二级指标", "level2", ("level2",), indicator=True),
     Column("三级指标", "name", ("indicator", "三级指标名称", "指标名称"), indicator=True, required=True),
     Column("指标性质", "operator", ("operator", "计算符号"), indicator=True),
     Column("年度指标值", "target", ("target", "指标值"), indicator=True, required=True),
@@ -362,6 +367,51 @@ _ALIASES: dict[str, str] = {}
 for _col in COLUMNS:
     for _alias in (_col.name, *_col.aliases):
         _ALIASES.setdefault(_normal(_alias), _col.name)
+
+
+#: The CSV column a scheme's label (``[labels]`` of a scheme file) names: a table exported in a scheme's
+#: words (指标权重, 未完成原因分析, 调整后预算数 …) is read without renaming its headers.
+LABEL_COLUMNS = {
+    "initial": "年初预算数",
+    "adjusted": "全年预算数",
+    "executed": "全年执行数",
+    "execution_weight": "执行率分值",
+    "level1": "一级指标",
+    "level2": "二级指标",
+    "name": "三级指标",
+    "operator": "指标性质",
+    "target": "年度指标值",
+    "unit": "度量单位",
+    "actual": "实际完成值",
+    "band": "完成档次",
+    "weight": "分值",
+    "score": "得分",
+    "rule_score": "得分",
+    "deviation_note": "偏差原因分析及改进措施",
+    "method": "计分方法",
+    "coefficient": "得分系数",
+    "budget_note": "预算执行说明",
+}
+
+
+def add_scheme_labels(scheme: Scheme) -> None:
+    """Accept ``scheme``'s labels as headers of the columns they name (``LABEL_COLUMNS``). A label that
+    already means another column keeps that meaning (the standard names and aliases come first)."""
+    for key, column in LABEL_COLUMNS.items():
+        _ALIASES.setdefault(_normal(scheme.label(key)), column)
+
+
+@functools.cache
+def _shipped_labels() -> None:
+    """The labels of every available scheme (shipped and PERFEVAL_XL_SCHEMES), added once per process."""
+    from .rules.scheme import available
+
+    try:
+        schemes = list(available())
+    except Exception:  # a broken scheme file elsewhere must not stop reading a CSV
+        schemes = []
+    for scheme in schemes:
+        add_scheme_labels(scheme)
 
 
 def _lookup_normal(normal: str) -> tuple[str | None, str | None]:
@@ -472,6 +522,7 @@ def choose_header(records: Callable[[str], Iterable[list[str]]]) -> HeaderChoice
     ``records(delimiter)`` gives the file's records split with that delimiter (only the first
     ``HEADER_SCAN`` are read). batch.py plans its slices with the same choice.
     """
+    _shipped_labels()
     best = HeaderChoice(",", 0, 0, ())
     best_key = (0, 0)
     best_records: list[list[str]] = []
@@ -602,12 +653,17 @@ def damaged_code(code: str) -> bool:
 # ------------------------------------------------------------------------------------------ reading
 
 
-def read_csv(path: Path | str, *, line_offset: int = 0) -> CsvResult:
+def read_csv(path: Path | str, *, line_offset: int = 0, scheme: Scheme | None = None) -> CsvResult:
     """Read a budget-system CSV export. Never raises for a bad file: problems come back as findings.
 
     ``line_offset`` is added to the line of every data record: for a slice of a larger file (its header
     records, then some of its data records) read on its own, so lines are the larger file's (batch.py).
+    ``scheme``: the scheme the units are filled for; its labels are accepted as headers (as are those of
+    every shipped scheme).
     """
+    _shipped_labels()
+    if scheme is not None:
+        add_scheme_labels(scheme)
     path = Path(path)
     reader = _Reader(path.name, line_offset)
     try:

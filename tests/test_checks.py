@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perfeval_xl.model import Budget, Evaluation, Finding, FundLine, Indicator, Level
-from perfeval_xl.rules import checks, vocab
+from perfeval_xl.rules import checks, scoring, vocab
 from perfeval_xl.rules.checks import CATALOG, check, parse_number_text
 from perfeval_xl.rules.config import DEFAULT_RULES, PRESETS, RuleSet
-from perfeval_xl.rules.scheme import Level1, WeightGroup, WeightSplit
+from perfeval_xl.rules.scheme import Level1, WeightGroup, WeightSplit, get_scheme
 
 D = Decimal
 SUM_CODES = {"FUND_ROWS_MISMATCH", "INCOME_SUM_MISMATCH", "SPENDING_SUM_MISMATCH", "BASIC_SUM_MISMATCH"}
@@ -179,6 +179,14 @@ TRIGGERS: list[Case] = [
         {"indicators[0].operator": "", "indicators[0].target": None, "indicators[0].actual": None},
         field="indicators[0].target",
         says=("实际完成值也未填写",),
+    ),
+    # LEVELS_MISSING: a form without 一级/二级 (issue 9 §6): one finding for the form
+    Case(
+        "LEVELS_MISSING",
+        "form-without-levels",
+        {"indicators": lambda ev: [replace(i, level1="", level2="") for i in ev.indicators]},
+        field="indicators[0].level1",
+        says=("9 项指标都没有填写一级指标和二级指标",),
     ),
     # NO_INDICATORS
     Case("NO_INDICATORS", "empty", {"indicators": []}, field=""),
@@ -809,6 +817,15 @@ NEAR_MISSES: list[Case] = [
         "slash-names",
         {**na_row(6, name="/", score=None), **na_row(8, name="/", score=None)},
     ),
+    Case(
+        "LEVELS_MISSING", "one-row-without-levels", {"indicators[2].level1": "", "indicators[2].level2": ""}
+    ),
+    Case(
+        "LEVELS_MISSING",
+        "flat-scheme",
+        {"indicators": lambda ev: [replace(i, level1="", level2="") for i in ev.indicators]},
+        rules=get_scheme("chongqing-bmzt"),
+    ),
     Case("WEIGHT_TOTAL", "moved-within-total", {"indicators[0].weight": D(11), "indicators[1].weight": D(9)}),
     Case("WEIGHT_TOTAL", "na-row-keeps-weight", na_row(6, score=None)),
     Case("WEIGHT_TOTAL", "weight-missing-is-another-error", {"indicators[0].weight": None}),
@@ -908,6 +925,20 @@ NEAR_MISSES: list[Case] = [
 
 
 # ---------------------------------------------------------------------------------------------- tests
+
+
+def test_a_form_without_levels_gets_one_finding_not_two_per_row() -> None:
+    """Issue 9 §6: no row has 一级 or 二级: LEVELS_MISSING once; no REQUIRED_MISSING per row, no
+    LEVEL1_WEIGHT for 一级 the form does not have. One row without them still gets its own findings."""
+    ev = valid_evaluation()
+    ev.indicators = [replace(i, level1="", level2="") for i in ev.indicators]
+    assert [f.code for f in check(ev)] == ["LEVELS_MISSING"]
+    ev = valid_evaluation()
+    ev.indicators[2] = replace(ev.indicators[2], level1="", level2="")
+    codes = sorted((f.code, f.field) for f in check(ev))
+    assert ("REQUIRED_MISSING", "indicators[2].level1") in codes
+    assert ("REQUIRED_MISSING", "indicators[2].level2") in codes
+    assert "LEVELS_MISSING" not in {c for c, _ in codes}
 
 
 def test_valid_evaluation_is_clean() -> None:
@@ -1225,6 +1256,7 @@ def test_every_rule_is_guarded_as_a_formula(ev: Evaluation, rules: RuleSet) -> N
             env[step.name] = evaluate(step.expr, env)
         names.append(env["nm"])
         env[checks.NAMES_UP_TO_HERE] = list(names)
+        env[scoring.LEVELS_ALL] = [item.env.get(scoring.LEVELS_HERE) for item in s.indicators]
         env["execution_rate"] = s.execution_rate
         env[checks.ROW_ERRORS] = D(0)
         env["dup_of"] = 1

@@ -34,7 +34,7 @@ from perfeval_xl.model import Finding, Kind, Level
 from perfeval_xl.rules.config import DEFAULT_RULES
 from perfeval_xl.rules.scheme import get_scheme
 from perfeval_xl.rules.scoring import read_row, score
-from perfeval_xl.service import evaluate
+from perfeval_xl.service import evaluate, evaluate_book
 from perfeval_xl.xlsx.read import read_workbook
 
 D = Decimal
@@ -857,6 +857,18 @@ FIELD_EXPECTED: dict[str, Expected] = {
             (0, "indicators[2].actual"): "NaN",
         },
     ),
+    "chongqing_flat.csv": Expected(
+        [("500101", "重庆市某区文化旅游委", "部门整体")],
+        values={
+            (0, "indicators[0].weight"): D(30),
+            (0, "indicators[0].target"): "≥95",
+            (0, "indicators[1].actual"): D(6),
+            (0, "indicators[2].coefficient"): D(76),
+            (0, "indicators[2].score"): D("22.8"),
+            (0, "indicators[2].level1"): "",
+        },
+        rows=[2, 3, 4],
+    ),
     "national_form.csv": Expected(
         [("", "某县农业农村局", "高标准农田建设")],
         codes={"CSV_CODE_MISSING": 1, "CSV_MONEY_CONVERTED": 1},
@@ -930,6 +942,24 @@ def test_conversions_reach_the_report_and_the_workbook(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(path, read_only=True)["校验结果"]
     found = [r for r in sheet.iter_rows(values_only=True) if "CSV_MONEY_CONVERTED" in r]
     assert len(found) == 1 and "491.35 万元" in str(found[0])
+
+
+def test_a_flat_scheme_table_fills_by_its_scheme_and_says_once_what_another_lacks(tmp_path: Path) -> None:
+    """Issue 10 / issue 9 §6: a 重庆 table in its scheme's words fills and scores by chongqing-bmzt (the
+    total a person computes: 7.6 + 30 + 24 + 22.8); by national, the missing 一级/二级 are said once."""
+    out = tmp_path / "cq"
+    summary = fill_csv(FIELD / "chongqing_flat.csv", out, jobs=0, rules=get_scheme("chongqing-bmzt"))
+    assert summary.written == 1
+    (path,) = out.glob("*.xlsx")
+    outcome = evaluate_book(path)
+    assert outcome.scheme is not None and outcome.scheme.id == "chongqing-bmzt"
+    assert outcome.scores.total == D("84.40")
+    assert outcome.errors == 0, [f.message for f in outcome.findings]
+    out = tmp_path / "national"
+    fill_csv(FIELD / "chongqing_flat.csv", out, jobs=0)
+    (path,) = out.glob("*.xlsx")
+    codes = [f.code for f in evaluate_book(path).findings]
+    assert codes.count("LEVELS_MISSING") == 1 and "REQUIRED_MISSING" not in codes
 
 
 # --------------------------------------------------------------------------------------- headers found

@@ -41,6 +41,14 @@ pytestmark = [
 PER_SCHEME = 4
 
 SEED_CASES = [
+    # a form without 一级/二级 (issue 9 §6): one LEVELS_MISSING, no REQUIRED_MISSING per row
+    Evaluation(
+        budget=Budget(total=FundLine(D(100), D(100), D(95))),
+        indicators=[
+            Indicator("", "", "a", "≥", D(100), "", D(100), "", D(60)),
+            Indicator("", "", "b", "", D(10), "个", D(8), "", D(30), deviation_note="延期"),
+        ],
+    ),
     # the vendor boundary: exactly 90.00 must be 优 (10 + 90 × 88.89 / 100 = 10 + 80.00)
     Evaluation(
         budget=Budget(total=FundLine(D(100), D(100), D(100))),

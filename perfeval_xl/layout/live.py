@@ -204,6 +204,9 @@ def row_refs(scheme: Scheme, row: int) -> Callable[[str], str]:
             return _raw_cell(name, row)
         if inlined(name) and name in steps:
             return render(steps[name], ref, top=False)
+        if name.endswith("_all"):  # a step's column over every row (scoring.LEVELS_ALL)
+            col = letters[name.removesuffix("_all")]
+            return f"${col}${F.INDICATOR_FIRST_ROW}:${col}${F.INDICATOR_LAST_ROW}"
         if name == checks.NAMES_UP_TO_HERE or name.endswith("_upto"):
             col = letters["nm" if name == checks.NAMES_UP_TO_HERE else name.removesuffix("_upto")]
             return f"${col}${F.INDICATOR_FIRST_ROW}:${col}{row}"
@@ -284,6 +287,7 @@ def _blank_row_values(scheme: Scheme) -> dict[str, object]:
     env[checks.NAMES_UP_TO_HERE] = [""]
     env[checks.ROW_ERRORS] = Decimal(0)
     env["filled_upto"] = [Decimal(0)]
+    env[scoring.LEVELS_ALL] = [Decimal(0)]
     for key in (scoring.RATE, scoring.EXEC_SCORE):
         env[key] = None
     out: dict[str, object] = {}

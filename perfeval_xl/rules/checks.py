@@ -323,6 +323,13 @@ WEIGHT_TOTAL = register(
     "分值合计不等于 100",
     "全部指标分值（含不适用指标）加预算执行率分值须等于 100；否则不计总分。",
 )
+LEVELS_MISSING = register(
+    "LEVELS_MISSING",
+    ERROR,
+    "指标都没有一级、二级指标",
+    "评分规则分一级、二级指标，但表中没有一项指标填写了一级或二级指标（表中可能没有这两列）："
+    "整张表只报告这一次，不逐行重复；请填写一级、二级指标，或改用不分级的评分规则。",
+)
 LEVEL1_WEIGHT = register(
     "LEVEL1_WEIGHT",
     WARNING,
@@ -507,14 +514,15 @@ def _row_rules(scheme: Scheme) -> tuple[RowRule, ...]:
     add = rules.append
     levels = not scheme.flat
 
-    # REQUIRED_MISSING
+    # REQUIRED_MISSING (一级/二级 only where some row has them: else LEVELS_MISSING, once for the form)
     if levels:
+        some_levels = Sum(r(scoring.LEVELS_ALL)).gt(0)
         for attr in ("level1", "level2"):
             add(
                 RowRule(
                     REQUIRED_MISSING,
                     attr,
-                    r(f"z_{attr}"),
+                    And(r(f"z_{attr}"), some_levels),
                     f"{_FIELD_LABELS[attr]}未填写",
                     lambda c, attr=attr: (
                         f"{c.who}：{_FIELD_LABELS[attr]}未填写；请填写{_FIELD_LABELS[attr]}"
@@ -1189,6 +1197,21 @@ def _book_rules(scheme: Scheme) -> tuple[BookRule, ...]:
             ),
         )
     )
+    if not scheme.flat:
+        add(
+            BookRule(
+                LEVELS_MISSING,
+                "indicators[0].level1",
+                And(filled_rows, Not(Sum(r(scoring.LEVELS_HERE)).gt(0))),
+                "指标都没有一级、二级指标",
+                lambda c: (
+                    f"{sum(1 for x in c.scores.indicators if x.env.get('filled'))} 项指标都没有填写一级指标和二级指标"
+                    f"（表中可能没有这两列）。评分规则“{c.scheme.name}”按一级、二级指标核对分值和汇总得分；请为每项指标"
+                    "填写一级、二级指标（合并单元格的每一行都算填写）；若本单位的表本来不分一级、二级，请改用不分级的"
+                    "评分规则。"
+                ),
+            )
+        )
     for path, label in [
         *money_fields(scheme),
         ("year", "评价年度"),
@@ -1507,7 +1530,7 @@ def _book_rules(scheme: Scheme) -> tuple[BookRule, ...]:
             BookRule(
                 LEVEL1_WEIGHT,
                 "level1_weights",
-                And(weights_ok, Not(Or(*splits))),
+                And(weights_ok, Sum(r(scoring.LEVELS_HERE)).gt(0), Not(Or(*splits))),
                 "一级指标分值与规定不同",
                 lambda c: _level1_weight_message(c),
             )
@@ -1599,7 +1622,7 @@ def book_env(ev: Evaluation, scores: scoring.Scores, scheme: Scheme) -> dict[str
             env[path] = None
     env[scoring.RATE] = scores.execution_rate
     env[scoring.EXEC_SCORE] = scores.execution_score
-    for name in ("filled", "wbad", "wt", "l1"):
+    for name in ("filled", "wbad", "wt", "l1", scoring.LEVELS_HERE):
         env[name] = [row.env.get(name) for row in scores.indicators]
     return env
 
@@ -1665,6 +1688,7 @@ def check(
         if fn(env_book):
             ctx = BookCtx(ev, env_book, scheme, scores)
             out.append(Finding(rule.code, level, rule.message(ctx), field=rule.field))
+    levels_all = env_book[scoring.LEVELS_HERE]
     k = 0
     first_seen: dict[str, int] = {}
     for i, (ind, item) in enumerate(zip(ev.indicators, scores.indicators, strict=True)):
@@ -1675,6 +1699,7 @@ def check(
         k += 1
         env["dup_of"] = first_seen.setdefault(str(env.get("nm")), k)
         env[NAMES_UP_TO_HERE] = names
+        env[scoring.LEVELS_ALL] = levels_all
         env[scoring.RATE] = scores.execution_rate
         ctx = RowCtx(ind, k, env, scheme, env_book)
         errors = 0

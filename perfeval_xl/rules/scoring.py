@@ -82,6 +82,10 @@ from .scheme import Band, Method, Scheme, default_scheme
 ADJUSTED, EXECUTED = "budget_adjusted", "budget_executed"
 EXEC_WEIGHT, RATE, EXEC_SCORE = "execution_weight", "execution_rate", "execution_score"
 TOTAL, COMPLETE = "total", "complete"
+#: Row step: 1 on a filled row that has its 一级 or 二级 (schemes with levels); and the window of that
+#: step over every row (``LEVELS_ALL``), with which the row rules tell a form without levels at all.
+LEVELS_HERE = "lv"
+LEVELS_ALL = "lv_all"
 # Column ranges over all indicator rows (a step's values, top to bottom).
 SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S = (
     "score",
@@ -243,6 +247,9 @@ def scoring_steps(scheme: Scheme) -> list[Step]:
     steps.append(Step("unscored", If(And(IsNumber(w), Not(na), Ref("score").eq("")), 1, 0), "无法计分"))
     steps[:0] = [Step(f"z_{n}", _blank(Ref(n)), f"{n} 为空") for n in RAW_INPUTS]
     steps.append(Step("filled", If(And(*(Ref(f"z_{n}") for n in RAW_INPUTS)), 0, 1), "已填写"))
+    if not scheme.flat:
+        has_level = Or(Not(Ref("z_level1")), Not(Ref("z_level2")))
+        steps.append(Step(LEVELS_HERE, If(And(Ref("filled").eq(1), has_level), 1, 0), "填有一级或二级"))
     na_mark = Or(*(Ref("w_n").eq(m) for m in vocab.NOT_APPLICABLE))
     wbad = And(
         Ref("filled"),
