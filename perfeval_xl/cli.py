@@ -5,28 +5,30 @@ Exit status: 0 clean, 1 findings at error level, 2 unusable input (file missing,
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from . import __version__, cli_text
-from .display import counts_line
-from .files import OutputExists, check_output
-from .layout.fields import SUMMARY as SUMMARY_SHEET
-from .model import Finding, Level
-from .rules.config import PRESETS, RuleSet
-from .service import Outcome, evaluate_book, scores_json
-from .xlsx.read import WorkbookError
+from .model import Level
+from .rules.config import PRESETS
 
 if TYPE_CHECKING:
-    from .batch import Issue
+    from rich.console import Console
+    from rich.table import Table
 
-cli_text.install()
+    from .batch import Issue
+    from .model import Finding
+    from .rules.config import RuleSet
+    from .service import Outcome
+
+# Each command imports what it uses inside its function (openpyxl, pandas, docx, xlsxwriter, rich tables
+# cost up to half a second to import): ``score --json`` must not wait for what ``fill`` needs.
+# tests/test_startup.py checks this.
 
 app = typer.Typer(
     name="perfeval-xl",
@@ -37,8 +39,24 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def _console(stderr: bool) -> Console:
+    from rich.console import Console  # only when something is printed through rich
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def out() -> Console:
+    """The console on stdout (created on first use)."""
+    return _console(False)
+
+
+def err() -> Console:
+    """The console on stderr: errors and progress (created on first use)."""
+    return _console(True)
+
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 _LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
@@ -56,11 +74,14 @@ def _rules(name: str) -> RuleSet:
 
 
 def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
-    err.print(f"[bold red]错误：[/]{message}")
+    err().print(f"[bold red]错误：[/]{message}")
     raise typer.Exit(code)
 
 
 def _load(book: Path, rules: RuleSet) -> Outcome:
+    from .service import evaluate_book
+    from .xlsx.read import WorkbookError
+
     try:
         return evaluate_book(book, rules)
     except WorkbookError as exc:
@@ -69,6 +90,8 @@ def _load(book: Path, rules: RuleSet) -> Outcome:
 
 
 def findings_table(findings: list[Finding], title: str = "") -> Table:
+    from rich.table import Table
+
     table = Table(title=title or None, show_lines=False, expand=False)
     for head in ("级别", "位置", "代码", "说明"):
         table.add_column(head, overflow="fold")
@@ -80,7 +103,7 @@ def findings_table(findings: list[Finding], title: str = "") -> Table:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"perfeval-xl {__version__}")
+        out().print(f"perfeval-xl {__version__}")
         raise typer.Exit()
 
 
@@ -105,6 +128,7 @@ def template(
     rules: RulesOption = "national",
 ) -> None:
     """生成空白自评模板（公式实时计算执行率、得分、总分和等级）。"""
+    from .files import OutputExists, check_output
     from .xlsx.build import DEFAULT_TEMPLATE_NAME, build_template
 
     rule_set = _rules(rules)
@@ -124,7 +148,7 @@ def template(
             _fail(str(exc))
     else:
         build_template(target, rule_set)
-    out.print(f"已生成模板：{target}")
+    out().print(f"已生成模板：{target}")
 
 
 @app.command(cls=cli_text.Command)
@@ -137,8 +161,11 @@ def validate(
     rules: RulesOption = "national",
 ) -> None:
     """校验工作簿中的每一项填报内容；有错误时退出码为 1。"""
+    from .display import counts_line
+
     outcome = _load(book, _rules(rules))
     if mark:
+        from .xlsx.read import WorkbookError
         from .xlsx.write import update_workbook
 
         try:
@@ -153,8 +180,10 @@ def validate(
         )
     else:
         if outcome.findings:
-            out.print(findings_table(outcome.findings, f"{book.name} 校验结果"))
-        out.print(f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""))
+            out().print(findings_table(outcome.findings, f"{book.name} 校验结果"))
+        out().print(
+            f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else "")
+        )
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -167,20 +196,28 @@ def score(
     """按官方规则计算执行率、各指标得分、总分和等级；有错误时退出码为 1。"""
     outcome = _load(book, _rules(rules))
     if as_json:
+        from .service import scores_json
+
         sys.stdout.write(json.dumps(scores_json(outcome), ensure_ascii=False, indent=2) + "\n")
     else:
+        from rich.table import Table
+
+        from .display import counts_line
+
         s = outcome.scores
         table = Table(title=f"{outcome.evaluation.unit_name or book.name} 评分")
         for head in ("一级指标", "三级指标", "分值", "得分"):
             table.add_column(head)
         for i in s.indicators:
             table.add_row(i.level1, i.name, _fmt(i.weight), _fmt(i.score) if i.applicable else "不适用")
-        out.print(table)
+        out().print(table)
         rate = "—" if s.execution_rate is None else f"{s.execution_rate * 100:.2f}%"
-        out.print(f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}")
-        out.print(f"[bold]总分 {_fmt(s.total)}，等级 {s.grade or '—'}[/]")
+        out().print(
+            f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}"
+        )
+        out().print(f"[bold]总分 {_fmt(s.total)}，等级 {s.grade or '—'}[/]")
         if outcome.findings:
-            out.print(f"另有校验问题：{counts_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
+            out().print(f"另有校验问题：{counts_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -198,6 +235,7 @@ def summary(
     rules: RulesOption = "national",
 ) -> None:
     """按官方格式生成“自评表”（每条指标一行，可直接打印盖章）。"""
+    from .files import OutputExists, check_output
     from .xlsx.write import update_workbook
 
     outcome = _load(book, _rules(rules))
@@ -212,9 +250,9 @@ def summary(
     except PermissionError:
         _fail(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试。")
     s = outcome.scores
-    out.print(f"已生成自评表：{target}（总分 {_fmt(s.total)}，等级 {s.grade or '—'}）。")
+    out().print(f"已生成自评表：{target}（总分 {_fmt(s.total)}，等级 {s.grade or '—'}）。")
     if outcome.errors:
-        out.print(
+        out().print(
             f"[yellow]注意：数据仍有 {outcome.errors} 项错误，自评表中的数字可能不可靠；请运行 perfeval-xl validate。[/]"
         )
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
@@ -239,6 +277,7 @@ def report(
     rules: RulesOption = "national",
 ) -> None:
     """生成自评报告（Word）：数字全部取自工作簿，需人工撰写的部分留出【待填写】标记。"""
+    from .files import OutputExists, check_output
     from .report import ReportError, render_report, report_pdf
 
     outcome = _load(book, _rules(rules))
@@ -250,13 +289,13 @@ def report(
         render_report(
             outcome.evaluation, outcome.scores, target, template=template_file, findings=outcome.findings
         )
-        out.print(f"已生成自评报告：{target}")
+        out().print(f"已生成自评报告：{target}")
         if pdf:
-            out.print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}")
+            out().print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}")
     except (OutputExists, ReportError) as exc:
         _fail(str(exc))
     if outcome.errors:
-        out.print(
+        out().print(
             f"[yellow]注意：数据有 {outcome.errors} 项错误，报告封面已注明；请先运行 perfeval-xl validate 修正。[/]"
         )
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
@@ -276,6 +315,8 @@ def pdf(
     import tempfile
 
     from . import office
+    from .files import OutputExists, check_output
+    from .layout.fields import SUMMARY as SUMMARY_SHEET
     from .report import ReportError, render_report
     from .xlsx.write import update_workbook
 
@@ -308,7 +349,7 @@ def pdf(
                 office.merge_pdfs(parts, target)
     except (office.OfficeError, office.OfficeUnavailable, ReportError) as exc:
         _fail(str(exc))
-    out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）")
+    out().print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -348,7 +389,7 @@ def fill(
         TextColumn("错误 {task.fields[errors]}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bar:
+    with Progress(*columns, console=err(), transient=False) as bar:
         task = bar.add_task("fill", total=None, errors=0)
 
         def step(done: int, total: int, errors: int) -> None:
@@ -356,14 +397,14 @@ def fill(
 
         summary = fill_csv(data, outdir, jobs=jobs, force=force, rules=rule_set, progress=step)
     if summary.file_issues:
-        out.print(_issues_table(f"{data.name} 的问题", [("", i) for i in summary.file_issues]))
+        out().print(_issues_table(f"{data.name} 的问题", [("", i) for i in summary.file_issues]))
     problems = sorted(summary.problems, key=lambda p: p[1].level is not Level.ERROR)
     if problems:
         more = summary.errors + summary.warnings - min(len(problems), _SHOWN_PROBLEMS)
         title = f"逐行问题（前 {_SHOWN_PROBLEMS} 项，完整清单见 _report.csv）" if more > 0 else "逐行问题"
-        out.print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
+        out().print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
     for line in summary.lines():
-        out.print(line)
+        out().print(line)
     if with_report and not summary.interrupted:
         _reports(
             sorted(p for p in outdir.glob("*.xlsx") if not p.name.startswith(("_", "~$", "."))), jobs, force
@@ -378,18 +419,20 @@ def fill(
 def _reports(books: list[Path], jobs: int | None, force: bool) -> None:
     from .report import write_reports
 
-    with err.status(f"正在生成 {len(books)} 份自评报告……"):
+    with err().status(f"正在生成 {len(books)} 份自评报告……"):
         results = write_reports(books, jobs=jobs, force=force)
     failed = [(b, d) for b, status, d in results if status == "failed"]
     written = sum(1 for _, status, _ in results if status == "written")
-    out.print(
+    out().print(
         f"自评报告：新生成 {written} 份，已是最新 {len(results) - written - len(failed)} 份，失败 {len(failed)} 份。"
     )
     for book, reason in failed:
-        out.print(f"[red]{book.name}：{reason}[/]")
+        out().print(f"[red]{book.name}：{reason}[/]")
 
 
 def _issues_table(title: str, rows: list[tuple[str, Issue]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for head in ("评价对象", "CSV 位置", "级别", "代码", "说明"):
         table.add_column(head, overflow="fold")
@@ -416,8 +459,10 @@ def collect(
 ) -> None:
     """汇总目录中全部自评工作簿：逐个校验评分，生成汇总表、等级分布图和问题清单；无法读取的文件单独列出。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
 
     from .collect import collect as collect_books
+    from .files import OutputExists, check_output
 
     rule_set = _rules(rules)
     if not folder.is_dir():
@@ -433,7 +478,7 @@ def collect(
         TextColumn("错误 {task.fields[errors]}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bar:
+    with Progress(*columns, console=err(), transient=False) as bar:
         task = bar.add_task("collect", total=None, errors=0)
 
         def step(done: int, total: int, errors: int) -> None:
@@ -450,9 +495,9 @@ def collect(
         table.add_column("原因", overflow="fold")
         for u in summary.unusable_files[:_SHOWN_PROBLEMS]:
             table.add_row(u.file, u.reason)
-        out.print(table)
+        out().print(table)
     for line in summary.lines():
-        out.print(line)
+        out().print(line)
     if with_report and not summary.interrupted:
         from .collect import BOOK_SUFFIXES, find_books
 

@@ -30,7 +30,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from .files import atomic_path
@@ -345,6 +344,8 @@ class _RollUp:
     def __init__(
         self, path: Path, folder: Path, out_dir: Path, summary: CollectSummary, rules: RuleSet
     ) -> None:
+        import xlsxwriter  # the parent writes the roll-up; the workers that read do not need it
+
         self.summary, self.folder, self.out_dir = summary, folder, out_dir
         self.wb = xlsxwriter.Workbook(
             str(path),

@@ -13,7 +13,6 @@ from .model import Evaluation, Finding, LevelCounts
 from .rules.checks import check
 from .rules.config import DEFAULT_RULES, RuleSet
 from .rules.scoring import Scores, rate_for_display, score
-from .xlsx.read import read_workbook
 
 
 @dataclass
@@ -63,6 +62,8 @@ def evaluate_read(
 
 def evaluate_book(path: Path, rules: RuleSet = DEFAULT_RULES) -> Outcome:
     """Read a workbook and evaluate it. Raises xlsx.read.WorkbookError for an unusable file."""
+    from .xlsx.read import read_workbook  # the file reader: not needed by fill or the Excel add-in
+
     data = read_workbook(path)
     outcome = evaluate_read(data.evaluation, data.findings, rules)
     outcome.path = Path(path)

@@ -43,8 +43,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from openpyxl.formula.translate import Translator
-
 from ..files import atomic_path
 from ..layout import fields as F
 from ..layout.spec import Cell, CellValue, SheetSpec, cells_in, col_index, col_letter, split_ref
@@ -55,7 +53,6 @@ from ..model import Evaluation, Finding, Level
 from ..rules.config import DEFAULT_RULES, RuleSet
 from ..rules.scoring import Scores
 from .fill import field_value
-from .render_xlsxwriter import render_book
 from .write import MARK_AUTHOR
 
 #: First row of the style palette on the compiled template's 校验结果 sheet (never in an output).
@@ -193,6 +190,8 @@ def _strip_cached(cell: re.Match[str]) -> str:
 
 def _share_formulas(xml: str) -> str:
     """Store each column of row-relative copies of one formula as a shared formula (see module doc)."""
+    from openpyxl.formula.translate import Translator  # once per compiled template
+
     by_col: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for m in _CELL_RE.finditer(xml):
         body = m.group(4) or ""
@@ -724,6 +723,8 @@ def _absolute_area(area: str) -> str:
 
 
 def _render_parts(book: Any) -> _Parts:
+    from .render_xlsxwriter import render_book  # once per compiled template
+
     with tempfile.TemporaryDirectory(prefix="perfeval-template-") as tmp:
         path = Path(tmp) / "template.xlsx"
         render_book(book, path)

@@ -12,7 +12,6 @@ from ..layout import fields as F
 from ..model import Evaluation, Finding
 from ..rules.scoring import Scores
 from .read import open_workbook
-from .render_openpyxl import set_value
 from .write import _mark_cells, _replace_summary, _write_findings_sheet
 
 
@@ -24,6 +23,8 @@ def field_value(ev: Evaluation, key: str) -> Any:
 
 
 def _put(ws: Any, ref: str, value: Any) -> None:
+    from .render_openpyxl import set_value  # openpyxl: fastfill imports this module for field_value
+
     if value is None or value == "":
         return
     set_value(ws, ref, float(value) if isinstance(value, Decimal) else value)

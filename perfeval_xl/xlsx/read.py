@@ -8,15 +8,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
-
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
+from typing import TYPE_CHECKING, Any
 
 from ..layout import fields as F
 from ..layout.spec import col_index, split_ref
 from ..model import Budget, Evaluation, Finding, FundLine, Indicator, Level, Num, ReportText
 from ..rules import vocab
+
+if TYPE_CHECKING:
+    import openpyxl
 
 SUPPORTED = (".xlsx", ".xlsm")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an encrypted workbook or an .xls
@@ -81,6 +81,9 @@ def _set(obj: Any, path: str, value: Any) -> None:
 
 def open_workbook(path: Path, *, read_only: bool = True, keep_vba: bool = False) -> openpyxl.Workbook:
     """Open ``path`` with openpyxl, turning every way it can fail into a WorkbookError."""
+    import openpyxl  # deliberately local: the Excel add-in and fill use this module's helpers only
+    from openpyxl.utils.exceptions import InvalidFileException
+
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"找不到文件 {path}。")

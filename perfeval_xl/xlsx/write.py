@@ -12,10 +12,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
-from openpyxl.worksheet.hyperlink import Hyperlink
-
 from ..display import counts_line
 from ..files import atomic_path
 from ..layout import fields as F
@@ -25,7 +21,9 @@ from ..layout.template import findings_sheet
 from ..model import Evaluation, Finding, Level
 from ..rules.scoring import Scores
 from .read import check_ours, open_workbook
-from .render_openpyxl import apply_style, render_sheet, set_value
+
+# openpyxl is imported inside the functions that write through it: the Excel add-in uses the findings
+# helpers below (mark_notes, findings_row …) and must not pay for openpyxl.
 
 MARK_AUTHOR = "perfeval-xl"
 _SEVERITY = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
@@ -33,6 +31,8 @@ _SEVERITY = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
 
 def clear_marks(wb) -> int:  # type: ignore[no-untyped-def]
     """Remove our comments and mark fills from the input sheets; return how many cells were cleared."""
+    from openpyxl.styles import PatternFill
+
     cleared = 0
     input_fill = PatternFill("solid", fgColor=INPUT_FILL)
     for name in (F.INFO, F.INDICATORS):
@@ -83,6 +83,9 @@ def findings_row(i: int, f: Finding) -> tuple[int, str, str, str, str, str]:
 
 
 def _mark_cells(wb, findings: Sequence[Finding]) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
     for (sheet, ref), (worst, text) in mark_notes(findings).items():
         c = wb[sheet][ref]
         c.fill = PatternFill("solid", fgColor=MARK_FILLS[worst.value])
@@ -92,6 +95,11 @@ def _mark_cells(wb, findings: Sequence[Finding]) -> None:  # type: ignore[no-unt
 
 
 def _write_findings_sheet(wb, findings: Sequence[Finding]) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl.styles import PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    from .render_openpyxl import apply_style, render_sheet, set_value
+
     ws = wb[F.FINDINGS] if F.FINDINGS in wb.sheetnames else wb.create_sheet(F.FINDINGS)
     if ws.max_row >= 4:
         ws.delete_rows(4, ws.max_row - 3)
@@ -110,6 +118,8 @@ def _write_findings_sheet(wb, findings: Sequence[Finding]) -> None:  # type: ign
 
 
 def _replace_summary(wb, ev: Evaluation, scores: Scores) -> None:  # type: ignore[no-untyped-def]
+    from .render_openpyxl import render_sheet
+
     index = wb.sheetnames.index(F.SUMMARY) if F.SUMMARY in wb.sheetnames else len(wb.sheetnames)
     if F.SUMMARY in wb.sheetnames:
         wb.remove(wb[F.SUMMARY])
