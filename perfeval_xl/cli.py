@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -303,54 +304,130 @@ def report(
 
 @app.command(cls=cli_text.Command)
 def pdf(
-    book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
+    books: Annotated[
+        list[Path],
+        typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm），可给多个；或一个目录（含子目录）。"),
+    ],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="PDF 文件（默认：工作簿名_自评表.pdf）。")
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="一个工作簿：PDF 文件（默认：工作簿名_自评表.pdf）；多个工作簿或目录：输出目录（默认：各工作簿旁）。",
+        ),
     ] = None,
     with_report: Annotated[bool, typer.Option("--report", help="在自评表之后附上自评报告。")] = False,
+    jobs: Annotated[
+        int | None, typer.Option("-j", "--jobs", min=1, help="并行进程数（默认：全部 CPU 核心）。")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
     rules: RulesOption = "national",
 ) -> None:
-    """把自评表（按工作簿的打印设置，A4）转为 PDF，可附自评报告；原工作簿不被修改。"""
-    import tempfile
+    """把自评表（按工作簿的打印设置，A4）转为 PDF，可附自评报告；可一次转换多个工作簿或整个目录；原工作簿不被修改。"""
+    from .pdfs import pdf_target
 
-    from . import office
-    from .files import OutputExists, check_output
-    from .layout.fields import SUMMARY as SUMMARY_SHEET
-    from .report import ReportError, render_report
-    from .xlsx.write import update_workbook
+    rule_set = _rules(rules)
+    single = len(books) == 1 and not books[0].is_dir() and (output is None or output.suffix.lower() == ".pdf")
+    if single:
+        from .office import pdf_page_count
 
-    outcome = _load(book, _rules(rules))
-    target = output or _report_path(book, "自评表.pdf")
-    try:
-        check_output(target, force)
-    except OutputExists as exc:
-        _fail(str(exc))
-    try:
-        with tempfile.TemporaryDirectory(prefix="perfeval-pdf-") as tmp:
-            work = Path(tmp)
-            copy = update_workbook(
-                book,
-                work / f"summary{book.suffix}",
-                summary=(outcome.evaluation, outcome.scores),
-                clear=False,
+        [result] = _print_pdfs(
+            [(books[0], output or pdf_target(books[0]))], rule_set, with_report, jobs, force
+        )
+        if result.error:
+            _fail(result.error)  # an unusable workbook, an existing output: exit 2
+        out().print(f"已生成 PDF：{result.target}（{pdf_page_count(result.target)} 页）")
+        raise typer.Exit(EXIT_FINDINGS if result.errors else EXIT_OK)
+    if output is not None and output.suffix.lower() == ".pdf":
+        _fail(f"多个工作簿或目录时，-o 应为输出目录，而不是 PDF 文件 {output}。")
+    pairs = _pdf_pairs(books, output)
+    if not pairs:
+        _fail("没有找到要转换的工作簿（.xlsx/.xlsm）。")
+    results = _print_pdfs(pairs, rule_set, with_report, jobs, force)
+    failed = [r for r in results if r.error]
+    for r in failed[:_SHOWN_PROBLEMS]:
+        err().print(f"[red]{r.book}：{r.error}[/]")
+    written = len(results) - len(failed)
+    with_errors = sum(1 for r in results if r.errors and not r.error)
+    out().print(
+        f"共 {len(results)} 个工作簿：已生成 PDF {written} 份，失败 {len(failed)} 份"
+        + (f"；{with_errors} 份工作簿有错误，其自评表中的数字可能不可靠" if with_errors else "")
+        + "。"
+    )
+    if failed:
+        raise typer.Exit(EXIT_UNUSABLE if not written else EXIT_FINDINGS)
+    raise typer.Exit(EXIT_FINDINGS if with_errors else EXIT_OK)
+
+
+def _pdf_pairs(books: list[Path], outdir: Path | None) -> list[tuple[Path, Path]]:
+    """(workbook, target PDF) for every workbook given or found in a folder given, without repeats."""
+    from .collect import BOOK_SUFFIXES, find_books
+    from .pdfs import pdf_target
+
+    pairs: dict[Path, Path] = {}
+    for given in books:
+        if given.is_dir():
+            for book in find_books(given):
+                if book.suffix.lower() in BOOK_SUFFIXES:
+                    pairs.setdefault(book.resolve(), pdf_target(book, outdir, base=given))
+        elif not given.exists():
+            _fail(f"找不到文件 {given}。")
+        else:
+            pairs.setdefault(given.resolve(), pdf_target(given, outdir))
+    seen: dict[Path, Path] = {}
+    for book, target in pairs.items():
+        if target in seen:
+            _fail(f"{seen[target]} 与 {book} 的 PDF 同名（{target.name}），请分两次转换或改名。")
+        seen[target] = book
+    return list(pairs.items())
+
+
+def _print_pdfs(
+    pairs: list[tuple[Path, Path]],
+    rules: RuleSet,
+    report: bool,
+    jobs: int | None,
+    force: bool,
+    *,
+    fresh: Collection[Path] = (),
+    keep_newer: bool = False,
+) -> list[Any]:
+    """pdfs.print_books with a progress bar on stderr (preparing, then printing)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .office import OfficeUnavailable
+    from .pdfs import print_books
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("失败 {task.fields[failed]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err(), transient=len(pairs) == 1) as bar:
+        tasks = {
+            "prepare": bar.add_task("准备自评表", total=len(pairs), failed=0),
+            "print": bar.add_task("生成 PDF", total=None, failed=0),
+        }
+
+        def step(stage: str, done: int, total: int, failed: int) -> None:
+            bar.update(tasks[stage], completed=done, total=total, failed=failed)
+
+        try:
+            return print_books(
+                pairs,
+                rules=rules,
+                report=report,
+                fresh=fresh,
+                jobs=jobs,
+                force=force,
+                keep_newer=keep_newer,
+                progress=step,
             )
-            parts = [office.to_pdf(copy, work / "summary.pdf", sheet=SUMMARY_SHEET)]
-            if with_report:
-                docx = render_report(
-                    outcome.evaluation, outcome.scores, work / "report.docx", findings=outcome.findings
-                )
-                parts.append(office.to_pdf(docx, work / "report.pdf"))
-            if len(parts) == 1:
-                from .files import atomic_write_bytes
-
-                atomic_write_bytes(target, parts[0].read_bytes())
-            else:
-                office.merge_pdfs(parts, target)
-    except (office.OfficeError, office.OfficeUnavailable, ReportError) as exc:
-        _fail(str(exc))
-    out().print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）")
-    raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
+        except OfficeUnavailable as exc:
+            _fail(str(exc))
+            raise  # unreachable
 
 
 EXIT_INTERRUPTED = 130
@@ -369,6 +446,9 @@ def fill(
     ] = False,
     with_report: Annotated[
         bool, typer.Option("--report", help="同时为每个工作簿生成自评报告（.docx）。")
+    ] = False,
+    with_pdf: Annotated[
+        bool, typer.Option("--pdf", help="同时为每个工作簿生成自评表 PDF（放在工作簿旁，LibreOffice）。")
     ] = False,
     rules: RulesOption = "national",
 ) -> None:
@@ -405,15 +485,38 @@ def fill(
         out().print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
     for line in summary.lines():
         out().print(line)
+    books = sorted(p for p in outdir.glob("*.xlsx") if not p.name.startswith(("_", "~$", ".")))
     if with_report and not summary.interrupted:
-        _reports(
-            sorted(p for p in outdir.glob("*.xlsx") if not p.name.startswith(("_", "~$", "."))), jobs, force
-        )
+        _reports(books, jobs, force)
+    if with_pdf and not summary.interrupted:
+        from .pdfs import written_by_fill
+
+        _pdfs_beside(books, rule_set, jobs, force, fresh=[b for b in books if written_by_fill(b)])
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.unusable:
         raise typer.Exit(EXIT_UNUSABLE)
     raise typer.Exit(EXIT_FINDINGS if summary.errors or summary.file_errors else EXIT_OK)
+
+
+def _pdfs_beside(
+    books: list[Path], rules: RuleSet, jobs: int | None, force: bool, fresh: Collection[Path] = ()
+) -> None:
+    """fill --pdf, collect --pdf: ``BOOK_自评表.pdf`` beside each workbook; one newer than it is kept."""
+    from .pdfs import FAILED, UP_TO_DATE, pdf_target
+
+    if not books:
+        return
+    results = _print_pdfs(
+        [(b, pdf_target(b)) for b in books], rules, False, jobs, force, fresh=fresh, keep_newer=True
+    )
+    failed = [r for r in results if r.status == FAILED]
+    kept = sum(1 for r in results if r.status == UP_TO_DATE)
+    out().print(
+        f"自评表 PDF：新生成 {len(results) - kept - len(failed)} 份，已是最新 {kept} 份，失败 {len(failed)} 份。"
+    )
+    for r in failed[:_SHOWN_PROBLEMS]:
+        out().print(f"[red]{r.book.name}：{r.error}[/]")
 
 
 def _reports(books: list[Path], jobs: int | None, force: bool) -> None:
@@ -454,6 +557,10 @@ def collect(
     force: Annotated[bool, typer.Option("--force", help="汇总工作簿已存在时覆盖。")] = False,
     with_report: Annotated[
         bool, typer.Option("--report", help="同时为每个可读取的工作簿生成自评报告（放在工作簿旁）。")
+    ] = False,
+    with_pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="同时为每个可读取的工作簿生成自评表 PDF（放在工作簿旁，LibreOffice）。"),
     ] = False,
     rules: RulesOption = "national",
 ) -> None:
@@ -498,7 +605,7 @@ def collect(
         out().print(table)
     for line in summary.lines():
         out().print(line)
-    if with_report and not summary.interrupted:
+    if (with_report or with_pdf) and not summary.interrupted:
         from .collect import BOOK_SUFFIXES, find_books
 
         bad = {u.file for u in summary.unusable_files}
@@ -507,7 +614,10 @@ def collect(
             for b in find_books(folder, exclude=output)
             if b.suffix.lower() in BOOK_SUFFIXES and b.relative_to(folder).as_posix() not in bad
         ]
-        _reports(books, jobs, force)
+        if with_report:
+            _reports(books, jobs, force)
+        if with_pdf:
+            _pdfs_beside(books, rule_set, jobs, force)
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.books == 0:

@@ -1,0 +1,209 @@
+"""自评表 PDFs of many workbooks in one go (``perfeval-xl pdf BOOK... / FOLDER``, ``fill --pdf``, ``collect --pdf``).
+
+1. **Prepare** (worker processes, ``jobs``): each workbook is read and scored (``service.evaluate_book``),
+   and its 自评表 refreshed into a temporary copy (``xlsx.write.update_workbook(..., summary=...)``): the
+   original is never written. With ``report`` its 自评报告 is rendered too (.docx). A workbook that cannot
+   be read is reported and skipped. A workbook in ``fresh`` is printed as it is: ``fill --pdf`` names the
+   workbooks nobody has saved since fill wrote them, whose 自评表 fill wrote from the same values.
+2. **Print**: every copy (and report) in one ``office.to_pdfs`` call: one LibreOffice per core, each
+   converting many files (its ~2 s start-up is paid once per process, not per workbook), progress as
+   files finish, a per-file time-out that kills a hung LibreOffice and goes on with the rest.
+3. **Join**: a workbook's 自评表 and report PDFs are joined into its target (``office.merge_pdfs``); a
+   single PDF is written to its target directly. Every target is written atomically. An existing target
+   is an error unless ``force``; with ``keep_newer`` (fill, collect) one newer than its workbook is up to
+   date and left alone, an older one is replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import OutputExists
+from .layout.fields import SUMMARY
+from .rules.config import DEFAULT_RULES, RuleSet
+
+#: What ``perfeval-xl pdf`` calls the PDF of ``BOOK.xlsx``: ``BOOK_自评表.pdf``.
+SUFFIX = "_自评表.pdf"
+
+
+WRITTEN, UP_TO_DATE, FAILED = "written", "up_to_date", "failed"
+
+
+@dataclass
+class PdfResult:
+    """One workbook's PDF: ``status`` (WRITTEN, UP_TO_DATE or FAILED), ``error`` why there is none, and
+    ``errors``, the workbook's findings at error level (its 自评表 may then be unreliable)."""
+
+    book: Path
+    target: Path
+    error: str = ""
+    errors: int = 0
+    up_to_date: bool = False
+
+    @property
+    def status(self) -> str:
+        return FAILED if self.error else UP_TO_DATE if self.up_to_date else WRITTEN
+
+
+def pdf_target(book: Path, outdir: Path | None = None, base: Path | None = None) -> Path:
+    """``BOOK_自评表.pdf`` beside ``book``, or in ``outdir`` (under ``book``'s folder relative to ``base``)."""
+    name = f"{book.stem}{SUFFIX}"
+    if outdir is None:
+        return book.with_name(name)
+    if base is not None:
+        return outdir / book.parent.relative_to(base) / name
+    return outdir / name
+
+
+def written_by_fill(book: Path) -> bool:
+    """Whether ``book`` is a ``perfeval-xl fill`` output nobody has saved since (batch.py's stamp: its
+    core ``modified`` time is still the time fill wrote it), so its 自评表 is the one fill wrote."""
+    from .batch import INPUT_PROPERTY, WRITTEN_PROPERTY
+    from .xlsx.fastfill import read_stamp
+
+    stamp = read_stamp(book)
+    return (
+        stamp is not None
+        and INPUT_PROPERTY in stamp.properties
+        and stamp.modified == stamp.properties.get(WRITTEN_PROPERTY)
+    )
+
+
+Progress = Callable[[str, int, int, int], None]  # (stage "prepare" | "print", done, total, failed)
+
+
+def print_books(
+    pairs: Sequence[tuple[Path, Path]],
+    *,
+    rules: RuleSet = DEFAULT_RULES,
+    report: bool = False,
+    fresh: Collection[Path] = (),
+    jobs: int | None = None,
+    force: bool = False,
+    keep_newer: bool = False,
+    timeout: float = 120,
+    progress: Progress | None = None,
+) -> list[PdfResult]:
+    """The 自评表 PDF (with ``report``: followed by the 自评报告) of each (workbook, target PDF), in order.
+
+    See the module doc for the steps. Never raises for one workbook's problem: each result says what
+    happened. Raises office.OfficeUnavailable when LibreOffice is not installed (before any work).
+    """
+    from . import office
+
+    office.require_soffice()  # before any work
+    results = [PdfResult(Path(b), Path(t)) for b, t in pairs]
+    for r in results:
+        if r.target.exists() and not force:
+            if not keep_newer:
+                r.error = str(OutputExists(r.target))
+            elif r.book.exists() and r.target.stat().st_mtime >= r.book.stat().st_mtime:
+                r.up_to_date = True
+    todo = [i for i, r in enumerate(results) if not r.error and not r.up_to_date]
+    if progress is not None:
+        progress("prepare", 0, len(todo), 0)
+    fresh = {Path(b).resolve() for b in fresh}
+    with tempfile.TemporaryDirectory(prefix="perfeval-pdf-") as tmp:
+        work = Path(tmp)
+        tasks = [
+            (results[i].book, work / f"{i:06d}", rules, results[i].book.resolve() not in fresh, report)
+            for i in todo
+        ]
+        parts: dict[int, list[Path]] = {}
+        for i, (paths, errors, error) in zip(todo, _prepare_all(tasks, jobs, progress), strict=True):
+            results[i].errors, results[i].error = errors, error
+            if not error:
+                parts[i] = paths
+        # one conversion for every part; a workbook with one part prints straight to its target
+        items: list[tuple[Path, Path]] = []
+        owners: list[int] = []
+        for i, paths in parts.items():
+            for k, path in enumerate(paths):
+                target = results[i].target if len(paths) == 1 else work / f"{i:06d}" / f"part{k}.pdf"
+                items.append((path, target))
+                owners.append(i)
+
+        def step(done: int, failed: int) -> None:
+            if progress is not None:
+                progress("print", done, len(items), failed)
+
+        step(0, 0)
+        errors = office.to_pdfs(items, sheet=SUMMARY, timeout=timeout, processes=jobs, progress=step)
+        for i, error in zip(owners, errors, strict=True):
+            if error and not results[i].error:
+                results[i].error = error
+        for i, paths in parts.items():
+            if len(paths) > 1 and not results[i].error:
+                pdfs = [work / f"{i:06d}" / f"part{k}.pdf" for k in range(len(paths))]
+                try:
+                    office.merge_pdfs(pdfs, results[i].target)
+                except (office.OfficeError, office.OfficeUnavailable, OSError) as exc:
+                    results[i].error = str(exc)
+    return results
+
+
+def _prepare_all(
+    tasks: list[tuple[Path, Path, RuleSet, bool, bool]], jobs: int | None, progress: Progress | None
+) -> list[tuple[list[Path], int, str]]:
+    """``_prepare`` for every task, in worker processes when there are several; results in task order."""
+    done = failed = 0
+    out: list[tuple[list[Path], int, str] | None] = [None] * len(tasks)
+
+    def record(k: int, result: tuple[list[Path], int, str]) -> None:
+        nonlocal done, failed
+        out[k] = result
+        done += 1
+        failed += bool(result[2])
+        if progress is not None:
+            progress("prepare", done, len(tasks), failed)
+
+    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    if workers <= 1:
+        for k, task in enumerate(tasks):
+            record(k, _prepare(task))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            futures = {pool.submit(_prepare, task): k for k, task in enumerate(tasks)}
+            for future in as_completed(futures):
+                record(futures[future], future.result())
+    return [r for r in out if r is not None]
+
+
+def _prepare(task: tuple[Path, Path, RuleSet, bool, bool]) -> tuple[list[Path], int, str]:
+    """(files to print, errors in the workbook, "" or why it cannot be printed) for one workbook."""
+    from .report import ReportError, render_report
+    from .service import evaluate_book
+    from .xlsx.read import WorkbookError
+    from .xlsx.write import update_workbook
+
+    book, folder, rules, refresh, report = task
+    folder.mkdir(parents=True)
+    try:
+        if not refresh and not report:
+            return [book], 0, ""
+        outcome = evaluate_book(book, rules)
+        paths = [book]
+        if refresh:
+            copy = folder / f"summary{book.suffix.lower()}"
+            paths = [update_workbook(book, copy, summary=(outcome.evaluation, outcome.scores), clear=False)]
+        if report:
+            docx = folder / "report.docx"
+            paths.append(render_report(outcome.evaluation, outcome.scores, docx, findings=outcome.findings))
+        return paths, outcome.errors, ""
+    except (WorkbookError, ReportError) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return [], 0, str(exc)
+    except PermissionError:
+        return [], 0, f"无法读取 {book}：文件可能正在 Excel 中打开，请关闭后重试。"
+    except OSError as exc:
+        return [], 0, f"无法处理 {book}：{exc.strerror or exc}"
