@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -389,7 +388,6 @@ def _print_pdfs(
     jobs: int | None,
     force: bool,
     *,
-    fresh: Collection[Path] = (),
     keep_newer: bool = False,
 ) -> list[Any]:
     """pdfs.print_books with a progress bar on stderr (preparing, then printing)."""
@@ -419,7 +417,6 @@ def _print_pdfs(
                 pairs,
                 rules=rules,
                 report=report,
-                fresh=fresh,
                 jobs=jobs,
                 force=force,
                 keep_newer=keep_newer,
@@ -489,9 +486,7 @@ def fill(
     if with_report and not summary.interrupted:
         _reports(books, jobs, force)
     if with_pdf and not summary.interrupted:
-        from .pdfs import written_by_fill
-
-        _pdfs_beside(books, rule_set, jobs, force, fresh=[b for b in books if written_by_fill(b)])
+        _pdfs_beside(books, rule_set, jobs, force)
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.unusable:
@@ -499,17 +494,13 @@ def fill(
     raise typer.Exit(EXIT_FINDINGS if summary.errors or summary.file_errors else EXIT_OK)
 
 
-def _pdfs_beside(
-    books: list[Path], rules: RuleSet, jobs: int | None, force: bool, fresh: Collection[Path] = ()
-) -> None:
+def _pdfs_beside(books: list[Path], rules: RuleSet, jobs: int | None, force: bool) -> None:
     """fill --pdf, collect --pdf: ``BOOK_自评表.pdf`` beside each workbook; one newer than it is kept."""
     from .pdfs import FAILED, UP_TO_DATE, pdf_target
 
     if not books:
         return
-    results = _print_pdfs(
-        [(b, pdf_target(b)) for b in books], rules, False, jobs, force, fresh=fresh, keep_newer=True
-    )
+    results = _print_pdfs([(b, pdf_target(b)) for b in books], rules, False, jobs, force, keep_newer=True)
     failed = [r for r in results if r.status == FAILED]
     kept = sum(1 for r in results if r.status == UP_TO_DATE)
     out().print(

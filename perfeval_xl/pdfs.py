@@ -1,10 +1,9 @@
 """自评表 PDFs of many workbooks in one go (``perfeval-xl pdf BOOK... / FOLDER``, ``fill --pdf``, ``collect --pdf``).
 
 1. **Prepare** (worker processes, ``jobs``): each workbook is read and scored (``service.evaluate_book``),
-   and its 自评表 refreshed into a temporary copy (``xlsx.write.update_workbook(..., summary=...)``): the
-   original is never written. With ``report`` its 自评报告 is rendered too (.docx). A workbook that cannot
-   be read is reported and skipped. A workbook in ``fresh`` is printed as it is: ``fill --pdf`` names the
-   workbooks nobody has saved since fill wrote them, whose 自评表 fill wrote from the same values.
+   and its 自评表 refreshed into a temporary workbook (``summary_copy``: the sheet ``update_workbook``
+   would write, on its own); the original is never written. With ``report`` its 自评报告 is rendered too
+   (.docx). A workbook that cannot be read is reported and skipped.
 2. **Print**: every copy (and report) in one ``office.to_pdfs`` call: one LibreOffice per core, each
    converting many files (its ~2 s start-up is paid once per process, not per workbook), progress as
    files finish, a per-file time-out that kills a hung LibreOffice and goes on with the rest.
@@ -19,13 +18,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import OutputExists
+from .files import OutputExists, atomic_path
 from .layout.fields import SUMMARY
+from .model import Evaluation
 from .rules.config import DEFAULT_RULES, RuleSet
+from .rules.scoring import Scores
 
 #: What ``perfeval-xl pdf`` calls the PDF of ``BOOK.xlsx``: ``BOOK_自评表.pdf``.
 SUFFIX = "_自评表.pdf"
@@ -60,20 +61,6 @@ def pdf_target(book: Path, outdir: Path | None = None, base: Path | None = None)
     return outdir / name
 
 
-def written_by_fill(book: Path) -> bool:
-    """Whether ``book`` is a ``perfeval-xl fill`` output nobody has saved since (batch.py's stamp: its
-    core ``modified`` time is still the time fill wrote it), so its 自评表 is the one fill wrote."""
-    from .batch import INPUT_PROPERTY, WRITTEN_PROPERTY
-    from .xlsx.fastfill import read_stamp
-
-    stamp = read_stamp(book)
-    return (
-        stamp is not None
-        and INPUT_PROPERTY in stamp.properties
-        and stamp.modified == stamp.properties.get(WRITTEN_PROPERTY)
-    )
-
-
 Progress = Callable[[str, int, int, int], None]  # (stage "prepare" | "print", done, total, failed)
 
 
@@ -82,7 +69,6 @@ def print_books(
     *,
     rules: RuleSet = DEFAULT_RULES,
     report: bool = False,
-    fresh: Collection[Path] = (),
     jobs: int | None = None,
     force: bool = False,
     keep_newer: bool = False,
@@ -107,13 +93,9 @@ def print_books(
     todo = [i for i, r in enumerate(results) if not r.error and not r.up_to_date]
     if progress is not None:
         progress("prepare", 0, len(todo), 0)
-    fresh = {Path(b).resolve() for b in fresh}
     with tempfile.TemporaryDirectory(prefix="perfeval-pdf-") as tmp:
         work = Path(tmp)
-        tasks = [
-            (results[i].book, work / f"{i:06d}", rules, results[i].book.resolve() not in fresh, report)
-            for i in todo
-        ]
+        tasks = [(results[i].book, work / f"{i:06d}", rules, report) for i in todo]
         parts: dict[int, list[Path]] = {}
         for i, (paths, errors, error) in zip(todo, _prepare_all(tasks, jobs, progress), strict=True):
             results[i].errors, results[i].error = errors, error
@@ -148,7 +130,7 @@ def print_books(
 
 
 def _prepare_all(
-    tasks: list[tuple[Path, Path, RuleSet, bool, bool]], jobs: int | None, progress: Progress | None
+    tasks: list[tuple[Path, Path, RuleSet, bool]], jobs: int | None, progress: Progress | None
 ) -> list[tuple[list[Path], int, str]]:
     """``_prepare`` for every task, in worker processes when there are several; results in task order."""
     done = failed = 0
@@ -179,23 +161,19 @@ def _prepare_all(
     return [r for r in out if r is not None]
 
 
-def _prepare(task: tuple[Path, Path, RuleSet, bool, bool]) -> tuple[list[Path], int, str]:
+def _prepare(task: tuple[Path, Path, RuleSet, bool]) -> tuple[list[Path], int, str]:
     """(files to print, errors in the workbook, "" or why it cannot be printed) for one workbook."""
     from .report import ReportError, render_report
     from .service import evaluate_book
     from .xlsx.read import WorkbookError
-    from .xlsx.write import update_workbook
 
-    book, folder, rules, refresh, report = task
+    book, folder, rules, report = task
     folder.mkdir(parents=True)
     try:
-        if not refresh and not report:
-            return [book], 0, ""
         outcome = evaluate_book(book, rules)
-        paths = [book]
-        if refresh:
-            copy = folder / f"summary{book.suffix.lower()}"
-            paths = [update_workbook(book, copy, summary=(outcome.evaluation, outcome.scores), clear=False)]
+        paths = [
+            summary_copy(book, outcome.evaluation, outcome.scores, folder / f"summary{book.suffix.lower()}")
+        ]
         if report:
             docx = folder / "report.docx"
             paths.append(render_report(outcome.evaluation, outcome.scores, docx, findings=outcome.findings))
@@ -207,3 +185,31 @@ def _prepare(task: tuple[Path, Path, RuleSet, bool, bool]) -> tuple[list[Path], 
         return [], 0, f"无法读取 {book}：文件可能正在 Excel 中打开，请关闭后重试。"
     except OSError as exc:
         return [], 0, f"无法处理 {book}：{exc.strerror or exc}"
+
+
+def summary_copy(book: Path, ev: Evaluation, scores: Scores, out: Path) -> Path:
+    """A workbook to print ``book``'s 自评表 from: its 自评表 refreshed from ``ev`` and ``scores``.
+
+    The sheet is rendered exactly as ``xlsx.write.update_workbook(..., summary=...)`` renders it into the
+    workbook (``render_openpyxl.render_sheet`` of ``layout.summary.summary_sheet``), but into a workbook of
+    its own: the snapshot holds values only, so the other sheets add nothing to the page, and without them
+    LibreOffice prints it in less than half the time, and no openpyxl load and save of the whole workbook
+    is needed (~1 s each). Should the snapshot ever hold a formula, the whole workbook is copied instead.
+    """
+    from .layout.summary import summary_sheet
+
+    spec = summary_sheet(ev, scores)
+    if any(cell.formula for cell in spec.cells.values()):
+        from .xlsx.write import update_workbook
+
+        return update_workbook(book, out, summary=(ev, scores), clear=False)
+    from openpyxl import Workbook
+
+    from .xlsx.render_openpyxl import render_sheet
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    render_sheet(wb.create_sheet(SUMMARY), spec)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out

@@ -13,6 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 from builders import seed_evaluation
 from factories import valid_evaluation
@@ -162,3 +163,47 @@ def test_fill_pdf_prints_beside_each_workbook(tmp_path: Path) -> None:
     assert len(pdfs) == 2 and all("自评表" in office.pdf_text(p) for p in pdfs)
     again = runner.invoke(app, ["fill", str(csv), "-o", str(tmp_path), "--pdf", "-j", "1"])
     assert "已是最新 2 份" in again.output
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+def test_the_printed_page_is_the_one_update_workbook_gives(books: Path, tmp_path: Path) -> None:
+    """summary_copy prints pixel for pixel what the whole workbook with its refreshed 自评表 prints."""
+    from perfeval_xl.layout.fields import SUMMARY
+    from perfeval_xl.pdfs import summary_copy
+    from perfeval_xl.service import evaluate_book
+    from perfeval_xl.xlsx.write import update_workbook
+
+    source = books / "子目录" / "乙单位.xlsx"
+    outcome = evaluate_book(source)
+    whole = update_workbook(
+        source, tmp_path / "whole.xlsx", summary=(outcome.evaluation, outcome.scores), clear=False
+    )
+    alone = summary_copy(source, outcome.evaluation, outcome.scores, tmp_path / "alone.xlsx")
+    assert openpyxl.load_workbook(alone).sheetnames == [SUMMARY]
+    assert office.to_pdfs(
+        [(whole, tmp_path / "whole.pdf"), (alone, tmp_path / "alone.pdf")], sheet=SUMMARY
+    ) == ["", ""]
+    pages = [office.pdf_to_png(tmp_path / f"{k}.pdf", tmp_path / k, dpi=60) for k in ("whole", "alone")]
+    assert [p.read_bytes() for p in pages[0]] == [p.read_bytes() for p in pages[1]]
+
+
+def test_a_snapshot_with_a_formula_is_printed_from_the_whole_workbook(
+    books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from perfeval_xl.layout import summary
+    from perfeval_xl.pdfs import summary_copy
+    from perfeval_xl.service import evaluate_book
+
+    real = summary.summary_sheet
+
+    def with_formula(ev: object, scores: object) -> object:
+        spec = real(ev, scores)  # type: ignore[arg-type]
+        spec.put("K1", None, "note", formula="=基本信息!B2")
+        return spec
+
+    monkeypatch.setattr(summary, "summary_sheet", with_formula)
+    source = books / "甲单位.xlsx"
+    outcome = evaluate_book(source)
+    copy = summary_copy(source, outcome.evaluation, outcome.scores, tmp_path / "copy.xlsx")
+    assert "基本信息" in openpyxl.load_workbook(copy).sheetnames
