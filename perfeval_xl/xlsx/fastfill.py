@@ -38,7 +38,7 @@ import tempfile
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
@@ -234,6 +234,10 @@ class _Row:
     open_tag: str  # <row r=".." ...>
     cells: dict[str, tuple[str, int]]  # column letters → (cell XML, style id)
     xml: bytes  # the row as in the template
+    parts: dict[str, str] = field(default_factory=dict)  # column letters → cell XML (copied per change)
+
+    def __post_init__(self) -> None:
+        self.parts = {col: xml for col, (xml, _) in self.cells.items()}
 
 
 class _PatchSheet:
@@ -272,7 +276,7 @@ class _PatchSheet:
         """The sheet with ``cells`` (ref → (value or None to keep, style or None to keep)) replaced."""
         by_row: dict[int, dict[str, tuple[CellValue | None, int | None]]] = defaultdict(dict)
         for ref, change in cells.items():
-            col, row = split_ref(ref)
+            col, row = _split(ref)
             by_row[row][col] = change
         out = [self.head_bytes]
         new_rows = sorted(r for r in by_row if r not in self.rows)
@@ -306,8 +310,8 @@ class _PatchSheet:
     def _row(
         number: int, row: _Row | None, changes: Mapping[str, tuple[CellValue | None, int | None]]
     ) -> str:
-        cells = dict(row.cells) if row else {}
-        parts: dict[str, str] = {col: xml for col, (xml, _) in cells.items()}
+        cells = row.cells if row else {}
+        parts = dict(row.parts) if row else {}
         for col, (value, style) in changes.items():
             old_xml, old_style = cells.get(col, ("", 0))
             s = old_style if style is None else style
@@ -350,6 +354,12 @@ class _SpecSheet:
             after = _insert_before(after, _AFTER_HYPERLINKS, links)
         xml = f'{self.head}<dimension ref="{dimension}"/>{self.middle}{data}{after}'
         return xml.encode(), spec.print_setup.area
+
+
+@functools.lru_cache(maxsize=8192)
+def _split(ref: str) -> tuple[str, int]:
+    """``split_ref``, cached: the same few thousand addresses recur in every unit's sheets."""
+    return split_ref(ref)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -576,6 +586,7 @@ class CompiledTemplate:
         }
 
     # -- styles
+    @functools.cache  # noqa: B019 (one compiled template per worker, kept for its life)
     def style_id(self, key: str) -> int:
         """cellXfs index of a layout style name, or of ``name|level`` (the style with a mark fill)."""
         name, _, level = key.partition("|")
