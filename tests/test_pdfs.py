@@ -207,3 +207,27 @@ def test_a_snapshot_with_a_formula_is_printed_from_the_whole_workbook(
     outcome = evaluate_book(source)
     copy = summary_copy(source, outcome.evaluation, outcome.scores, tmp_path / "copy.xlsx")
     assert "基本信息" in openpyxl.load_workbook(copy).sheetnames
+
+
+def test_several_workbooks_need_an_output_folder(books: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["pdf", str(books), "-o", str(tmp_path / "全部.pdf")])
+    assert result.exit_code == 2 and "-o 应为输出目录" in result.output
+    result = runner.invoke(
+        app, ["pdf", str(books / "甲单位.xlsx"), str(tmp_path / "无此文件.xlsx"), "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "找不到文件" in result.output
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+def test_collect_pdf_prints_the_readable_workbooks(books: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = shutil.copytree(books, tmp_path / "交回")
+    result = runner.invoke(
+        app, ["collect", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "--pdf", "-j", "1"]
+    )
+    assert "自评表 PDF：新生成 2 份，已是最新 0 份，失败 0 份" in result.output, result.output
+    assert (folder / "甲单位_自评表.pdf").is_file() and (folder / "子目录" / "乙单位_自评表.pdf").is_file()
+    assert not (folder / "损坏_自评表.pdf").exists()

@@ -127,6 +127,7 @@ def xml_text(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=8192)
 def _t(text: str) -> str:
     body = xml_text(text)
     if text[:1].isspace() or text[-1:].isspace():
@@ -156,6 +157,7 @@ def _formula_text(formula: str) -> str:
     return xml_text(formula.removeprefix("="))
 
 
+@functools.lru_cache(maxsize=16384, typed=True)  # labels, blank styled cells: the same in every unit
 def cell_xml(ref: str, style: int, value: CellValue, formula: str | None = None) -> str:
     """One ``<c>`` element: blank, number, inline string or formula (without a cached value)."""
     s = f' s="{style}"' if style else ""
