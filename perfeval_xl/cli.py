@@ -9,7 +9,7 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from .batch import Issue
     from .model import Finding
+    from .pdfs import PdfResult
     from .rules.config import RuleSet
     from .service import Outcome
 
@@ -389,7 +390,7 @@ def _print_pdfs(
     force: bool,
     *,
     keep_newer: bool = False,
-) -> list[Any]:
+) -> list[PdfResult]:
     """pdfs.print_books with a progress bar on stderr (preparing, then printing)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
