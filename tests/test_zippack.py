@@ -49,6 +49,15 @@ def test_a_deflated_part_is_stored_as_it_is() -> None:
         assert z.testzip() == "x.xml"
 
 
+def test_an_open_head_and_a_tail_compressed_alone_make_one_part() -> None:
+    head, tail = b"<sheetData><row r='1'/>" * 200, b"<row r='9'/></sheetData>" * 300
+    joined = zippack.join(zippack.deflate_open(head), zippack.deflate(tail, zippack.BEST))
+    assert zlib.decompressobj(-15).decompress(joined.data) == head + tail
+    assert joined.crc == zlib.crc32(head + tail) and joined.size == len(head + tail)
+    with zipfile.ZipFile(io.BytesIO(zippack.pack([("sheet.xml", joined)]))) as z:
+        assert z.testzip() is None and z.read("sheet.xml") == head + tail
+
+
 @pytest.fixture(scope="module")
 def compiled() -> CompiledTemplate:
     return CompiledTemplate()
@@ -70,3 +79,27 @@ def test_filled_workbooks_share_the_compressed_unchanged_parts(
     assert openpyxl.load_workbook(two)[F.INFO][F.FIELD_BY_KEY["unit_name"].cell].value == "另一个单位"
     sheet = CalamineWorkbook.from_path(str(two)).get_sheet_by_name(F.INFO).to_python(skip_empty_area=False)
     assert any("另一个单位" in (str(v) for v in row) for row in sheet)
+
+
+def test_every_part_reads_back_as_built(compiled: CompiledTemplate, tmp_path: Path) -> None:
+    """Spliced sheets (changed rows compressed per unit, the unchanged end once) inflate to the sheet."""
+    for k, drop in enumerate((0, 1, 0)):  # the third reuses the compressed end of the first
+        ev = valid_evaluation()
+        ev.indicators = ev.indicators[: len(ev.indicators) - drop]
+        outcome = evaluate(ev, use_rows=False)
+        parts = compiled.parts(
+            ev, findings=outcome.findings, scores=outcome.scores, modified="2024-01-01T00:00:00Z"
+        )
+        path = compiled.write(
+            ev,
+            tmp_path / f"{k}.xlsx",
+            findings=outcome.findings,
+            scores=outcome.scores,
+            modified="2024-01-01T00:00:00Z",
+        )
+        with zipfile.ZipFile(path) as z:
+            assert z.testzip() is None
+            stored = {name: z.read(name) for name in z.namelist()}
+        for name, data in parts:
+            if name != f"xl/worksheets/sheet{F.SHEETS.index(F.FINDINGS) + 1}.xml":  # stamped with the minute
+                assert stored[name] == data, name

@@ -30,6 +30,7 @@ How the template is compiled (once per process):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import math
@@ -37,7 +38,7 @@ import re
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from html import unescape
@@ -230,6 +231,17 @@ def _share_formulas(xml: str) -> str:
     return _CELL_RE.sub(rewrite, xml)
 
 
+class Spliced(bytes):
+    """A part whose bytes from ``head`` on are compressed already: ``tail()`` gives them (``zippack``)."""
+
+    head: int
+    tail: Callable[[], zippack.Deflated]
+
+
+#: Most compressed sheet ends a worker keeps (one per number of indicators seen, and marks or not).
+_MAX_TAILS = 128
+
+
 @dataclass
 class _Row:
     number: int
@@ -266,6 +278,7 @@ class _PatchSheet:
             self.order.append(number)
         self.last_row = self.order[-1] if self.order else 0
         self.head_bytes = self.head.encode()
+        self._tails: dict[tuple[int, str], zippack.Deflated] = {}
 
     def style(self, ref: str) -> int:
         col, row = split_ref(ref)
@@ -275,15 +288,20 @@ class _PatchSheet:
     def render(
         self, cells: Mapping[str, tuple[CellValue | None, int | None]], legacy_drawing: str = ""
     ) -> bytes:
-        """The sheet with ``cells`` (ref → (value or None to keep, style or None to keep)) replaced."""
+        """The sheet with ``cells`` (ref → (value or None to keep, style or None to keep)) replaced.
+
+        The result is a ``Spliced``: the rows after the last changed one are the template's own, so their
+        compressed form is kept (per first row and legacy drawing) and reused by ``CompiledTemplate.write``.
+        """
         by_row: dict[int, dict[str, tuple[CellValue | None, int | None]]] = defaultdict(dict)
         for ref, change in cells.items():
             col, row = _split(ref)
             by_row[row][col] = change
+        last = max(by_row, default=0)
         out = [self.head_bytes]
         new_rows = sorted(r for r in by_row if r not in self.rows)
         numbers = sorted({*self.order, *new_rows}) if new_rows else self.order
-        for number in numbers:
+        for number in numbers[: bisect.bisect_right(numbers, last)]:
             row = self.rows.get(number)
             changes = by_row.get(number)
             if changes is None:
@@ -295,8 +313,22 @@ class _PatchSheet:
             out[0] = self._dimension(self.head, new_rows[-1]).encode()
         if legacy_drawing:
             tail = _insert_before(tail, _AFTER_LEGACY_DRAWING, legacy_drawing)
-        out.append(tail.encode())
-        return b"".join(out)
+        start = bisect.bisect_right(self.order, last)  # the template's rows from here on are unchanged
+        head = b"".join(out)
+        rest = b"".join([*(self.rows[n].xml for n in self.order[start:]), tail.encode()])
+        result = Spliced(head + rest)
+        result.head = len(head)
+        result.tail = functools.partial(self._tail, (start, legacy_drawing), rest)
+        return result
+
+    def _tail(self, key: tuple[int, str], rest: bytes) -> zippack.Deflated:
+        """The unchanged end of the sheet, compressed once per worker for each place it can start."""
+        found = self._tails.get(key)
+        if found is None:
+            if len(self._tails) >= _MAX_TAILS:
+                self._tails.clear()
+            found = self._tails[key] = zippack.deflate(rest)
+        return found
 
     @staticmethod
     def _dimension(head: str, last_row: int) -> str:
@@ -723,7 +755,10 @@ class CompiledTemplate:
         return Path(out)
 
     def _compressed(self, name: str, data: bytes) -> bytes | zippack.Deflated:
-        """The part compressed once, when ``data`` is the template's own part object; else ``data``."""
+        """The part compressed once, when ``data`` is the template's own part object; a ``Spliced`` part
+        as its changed head (compressed now) joined to its unchanged tail (compressed once); else ``data``."""
+        if isinstance(data, Spliced):
+            return zippack.join(zippack.deflate_open(data[: data.head], self.compresslevel), data.tail())
         kept = self._packed.get(name)
         return kept[1] if kept is not None and kept[0] is data else data
 

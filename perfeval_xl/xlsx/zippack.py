@@ -59,6 +59,25 @@ def deflate(data: bytes, level: int = FAST) -> Deflated:
     return Deflated(body, isal_zlib.crc32(data), len(data))
 
 
+def deflate_open(data: bytes, level: int = FAST) -> Deflated:
+    """``data`` as DEFLATE blocks that leave the stream open (ended by a sync flush, on a byte boundary),
+    for ``join`` to put a tail after them."""
+    packer = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
+    body = packer.compress(data) + packer.flush(isal_zlib.Z_SYNC_FLUSH)
+    return Deflated(body, isal_zlib.crc32(data), len(data))
+
+
+def join(head: Deflated, tail: Deflated) -> Deflated:
+    """One part from an open head (``deflate_open``) and a complete stream compressed on its own.
+
+    The result is a valid DEFLATE stream (RFC 1951: the head's blocks are not final, the tail refers to
+    nothing before it) whose CRC-32 is combined from the two (ISA-L's ``crc32_combine``), so a tail that
+    is the same in many parts is compressed once.
+    """
+    crc = isal_zlib.crc32_combine(head.crc, tail.crc, tail.size)
+    return Deflated(head.data + tail.data, crc, head.size + tail.size)
+
+
 def pack(parts: Iterable[tuple[str, Deflated]]) -> bytes:
     """The bytes of a zip file holding ``parts`` (name, compressed part) in order."""
     out: list[bytes] = []
