@@ -22,7 +22,10 @@ How the template is compiled (once per process):
   first one moved to its row: the 绩效指标 sheet shrinks from ~420 KB to ~40 KB of XML, which is most of
   the time spent compressing each workbook.
 - The parts no unit changes are compressed once (``zippack.deflate`` at zlib's best level) and copied into
-  every workbook as they are; the parts a unit changes are compressed with ISA-L (``zippack.FAST``).
+  every workbook as they are; the parts a unit changes are compressed with ISA-L (``zippack.FAST``). In a
+  changed input sheet, the rows after the unit's last changed row are the template's own: their compressed
+  form is kept per worker (for each row they can start at) and joined after the changed head
+  (``zippack.join``), so the 300-row 绩效指标 sheet costs the compression of the unit's own rows only.
 - Text from the data is always written as an inline string (``t="inlineStr"``), XML-escaped, so a value
   such as ``=1+1`` or ``@SUM(A1)`` stays text. Characters XML cannot hold are written as ``_xHHHH_``, the
   escape Excel uses; text longer than Excel's 32 767-character cell limit is cut there (``MAX_TEXT``).
