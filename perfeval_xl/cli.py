@@ -7,29 +7,34 @@ ours; output exists, read-only, folder in use, disk full …), 3 internal error 
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from . import __version__, cli_guard, cli_text
-from .display import counts_line
 from .files import OutputExists, check_output, check_writable
-from .layout.fields import SUMMARY as SUMMARY_SHEET
 from .model import Finding, Level
 from .rules.scheme import Scheme, SchemeError, builtin_ids, default_scheme, get_scheme
-from .service import Outcome, evaluate_book, scores_json
+from .service import Outcome, evaluate_book
 from .xlsx.read import WorkbookError
 
 if TYPE_CHECKING:
-    from .batch import Issue
+    from rich.console import Console
+    from rich.table import Table
 
-cli_text.install()
+    from .batch import Issue
+    from .model import Finding
+    from .pdfs import PdfResult
+    from .service import Outcome
+
+# Each command imports what it uses inside its function (openpyxl, pandas, docx, xlsxwriter, rich tables
+# cost up to half a second to import): ``score --json`` must not wait for what ``fill`` needs.
+# tests/test_startup.py checks this.
 
 app = typer.Typer(
     name="perfeval-xl",
@@ -41,8 +46,24 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def _console(stderr: bool) -> Console:
+    from rich.console import Console  # only when something is printed through rich
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def out() -> Console:
+    """The console on stdout (created on first use)."""
+    return _console(False)
+
+
+def err() -> Console:
+    """The console on stderr: errors and progress (created on first use)."""
+    return _console(True)
+
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 _LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "cyan"}
@@ -69,7 +90,7 @@ def _rules(name: str | None) -> Scheme | None:
 
 
 def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
-    err.print(f"[bold red]错误：[/]{escape(message)}")
+    err().print(f"[bold red]错误：[/]{escape(message)}")
     raise typer.Exit(code)
 
 
@@ -90,6 +111,8 @@ def total_line(outcome: Outcome) -> str:
 
 
 def findings_table(findings: list[Finding], title: str = "") -> Table:
+    from rich.table import Table
+
     table = Table(title=escape(title) or None, show_lines=False, expand=False)
     for head in ("级别", "位置", "代码", "说明"):
         table.add_column(head, overflow="fold")
@@ -103,7 +126,7 @@ def findings_table(findings: list[Finding], title: str = "") -> Table:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"perfeval-xl {__version__}")
+        out().print(f"perfeval-xl {__version__}")
         raise typer.Exit()
 
 
@@ -128,6 +151,7 @@ def template(
     rules: RulesOption = "national",
 ) -> None:
     """生成空白自评模板（公式实时计算执行率、得分、总分和等级）。"""
+    from .files import OutputExists, check_output
     from .xlsx.build import DEFAULT_TEMPLATE_NAME, build_template
 
     rule_set = _rules(rules) or default_scheme()
@@ -147,7 +171,7 @@ def template(
             _fail(str(exc))
     else:
         build_template(target, rule_set)
-    out.print(f"已生成模板：{target}（评分规则：{rule_set.name}，{rule_set.id}）", markup=False)
+    out().print(f"已生成模板：{target}（评分规则：{rule_set.name}，{rule_set.id}）", markup=False)
 
 
 @app.command(cls=cli_text.Command)
@@ -160,6 +184,8 @@ def validate(
     rules: RulesOption = None,
 ) -> None:
     """校验工作簿中的每一项填报内容；有错误时退出码为 1。"""
+    from .display import counts_line
+
     outcome = _load(book, _rules(rules))
     if mark:
         from .files import check_writable
@@ -178,12 +204,12 @@ def validate(
         )
     else:
         if outcome.findings:
-            out.print(findings_table(outcome.findings, f"{book.name} 校验结果"))
-        out.print(
+            out().print(findings_table(outcome.findings, f"{book.name} 校验结果"))
+        out().print(
             f"{book.name}：{counts_line(outcome.findings)}。" + ("已在工作簿中标注。" if mark else ""),
             markup=False,
         )
-        out.print(total_line(outcome), markup=False)
+        out().print(total_line(outcome), markup=False)
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -196,8 +222,14 @@ def score(
     """按官方规则计算执行率、各指标得分、总分和等级；有错误时退出码为 1。"""
     outcome = _load(book, _rules(rules))
     if as_json:
+        from .service import scores_json
+
         sys.stdout.write(json.dumps(scores_json(outcome), ensure_ascii=False, indent=2) + "\n")
     else:
+        from rich.table import Table
+
+        from .display import counts_line
+
         s = outcome.scores
         table = Table(title=escape(f"{outcome.evaluation.unit_name or book.name} 评分"))
         for head in ("一级指标", "三级指标", "分值", "得分"):
@@ -206,13 +238,15 @@ def score(
             table.add_row(
                 escape(i.level1), escape(i.name), _fmt(i.weight), _fmt(i.score) if i.applicable else "不适用"
             )
-        out.print(table)
+        out().print(table)
         rate = "—" if s.execution_rate is None else f"{s.execution_rate * 100:.2f}%"
-        out.print(f"评分规则：{outcome.scheme.name if outcome.scheme else s.scheme}", markup=False)
-        out.print(f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}")
-        out.print(f"[bold]{escape(total_line(outcome))}[/]")
+        out().print(f"评分规则：{outcome.scheme.name if outcome.scheme else s.scheme}", markup=False)
+        out().print(
+            f"执行率 {rate}，执行率得分 {_fmt(s.execution_score)}，指标得分 {_fmt(s.indicator_score)}"
+        )
+        out().print(f"[bold]{escape(total_line(outcome))}[/]")
         if outcome.findings:
-            out.print(f"另有校验问题：{counts_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
+            out().print(f"另有校验问题：{counts_line(outcome.findings)}（运行 perfeval-xl validate 查看）。")
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
 
 
@@ -230,6 +264,7 @@ def summary(
     rules: RulesOption = None,
 ) -> None:
     """按官方格式生成“自评表”（每条指标一行，可直接打印盖章）。"""
+    from .files import OutputExists, check_output
     from .xlsx.write import update_workbook
 
     outcome = _load(book, _rules(rules))
@@ -248,9 +283,9 @@ def summary(
         _fail(str(exc))
     except PermissionError:
         _fail(f"无法写入 {target}：文件可能正在 Excel 中打开，请关闭后重试。")
-    out.print(f"已生成自评表：{target}（{total_line(outcome)}）。", markup=False)
+    out().print(f"已生成自评表：{target}（{total_line(outcome)}）。", markup=False)
     if outcome.errors:
-        out.print(
+        out().print(
             f"[yellow]注意：数据仍有 {outcome.errors} 项错误，自评表中的数字可能不可靠；请运行 perfeval-xl validate。[/]"
         )
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
@@ -298,13 +333,13 @@ def report(
             scheme=outcome.scheme,
             source=source,
         )
-        out.print(f"已生成自评报告：{target}", markup=False)
+        out().print(f"已生成自评报告：{target}", markup=False)
         if pdf:
-            out.print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}", markup=False)
+            out().print(f"已生成 PDF：{report_pdf(target, target.with_suffix('.pdf'))}", markup=False)
     except (OutputExists, ReportError) as exc:
         _fail(str(exc))
     if outcome.errors:
-        out.print(
+        out().print(
             f"[yellow]注意：数据有 {outcome.errors} 项错误，报告封面已注明；请先运行 perfeval-xl validate 修正。[/]"
         )
     raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
@@ -312,56 +347,128 @@ def report(
 
 @app.command(cls=cli_text.Command)
 def pdf(
-    book: Annotated[Path, typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm）。")],
+    books: Annotated[
+        list[Path],
+        typer.Argument(help="已填写的自评工作簿（.xlsx/.xlsm），可给多个；或一个目录（含子目录）。"),
+    ],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="PDF 文件（默认：工作簿名_自评表.pdf）。")
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="一个工作簿：PDF 文件（默认：工作簿名_自评表.pdf）；多个工作簿或目录：输出目录（默认：各工作簿旁）。",
+        ),
     ] = None,
     with_report: Annotated[bool, typer.Option("--report", help="在自评表之后附上自评报告。")] = False,
+    jobs: Annotated[
+        int | None, typer.Option("-j", "--jobs", min=1, help="并行进程数（默认：全部 CPU 核心）。")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖。")] = False,
     rules: RulesOption = None,
 ) -> None:
-    """把自评表（按工作簿的打印设置，A4）转为 PDF，可附自评报告；原工作簿不被修改。"""
-    import tempfile
+    """把自评表（按工作簿的打印设置，A4）转为 PDF，可附自评报告；可一次转换多个工作簿或整个目录；原工作簿不被修改。"""
+    from .pdfs import pdf_target
 
-    from . import office
-    from .report import ReportError, render_report
-    from .xlsx.write import update_workbook
+    rule_set = _rules(rules)
+    single = len(books) == 1 and not books[0].is_dir() and (output is None or output.suffix.lower() == ".pdf")
+    if single:
+        from .office import pdf_page_count
 
-    outcome = _load(book, _rules(rules))
-    target = output or _report_path(book, "自评表.pdf")
-    try:
-        check_output(target, force)
-    except OutputExists as exc:
-        _fail(str(exc))
-    try:
-        with tempfile.TemporaryDirectory(prefix="perfeval-pdf-") as tmp:
-            work = Path(tmp)
-            copy = update_workbook(
-                book,
-                work / f"summary{book.suffix}",
-                summary=(outcome.evaluation, outcome.scores, outcome.scheme),
-                clear=False,
+        [result] = _print_pdfs(
+            [(books[0], output or pdf_target(books[0]))], rule_set, with_report, jobs, force
+        )
+        if result.error:
+            _fail(result.error)  # an unusable workbook, an existing output: exit 2
+        out().print(f"已生成 PDF：{result.target}（{pdf_page_count(result.target)} 页）")
+        raise typer.Exit(EXIT_FINDINGS if result.errors else EXIT_OK)
+    if output is not None and output.suffix.lower() == ".pdf":
+        _fail(f"多个工作簿或目录时，-o 应为输出目录，而不是 PDF 文件 {output}。")
+    pairs = _pdf_pairs(books, output)
+    if not pairs:
+        _fail("没有找到要转换的工作簿（.xlsx/.xlsm）。")
+    results = _print_pdfs(pairs, rule_set, with_report, jobs, force)
+    failed = [r for r in results if r.error]
+    for r in failed[:_SHOWN_PROBLEMS]:
+        err().print(f"[red]{escape(str(r.book))}：{escape(r.error)}[/]")
+    written = len(results) - len(failed)
+    with_errors = sum(1 for r in results if r.errors and not r.error)
+    out().print(
+        f"共 {len(results)} 个工作簿：已生成 PDF {written} 份，失败 {len(failed)} 份"
+        + (f"；{with_errors} 份工作簿有错误，其自评表中的数字可能不可靠" if with_errors else "")
+        + "。"
+    )
+    if failed:
+        raise typer.Exit(EXIT_UNUSABLE if not written else EXIT_FINDINGS)
+    raise typer.Exit(EXIT_FINDINGS if with_errors else EXIT_OK)
+
+
+def _pdf_pairs(books: list[Path], outdir: Path | None) -> list[tuple[Path, Path]]:
+    """(workbook, target PDF) for every workbook given or found in a folder given, without repeats."""
+    from .collect import BOOK_SUFFIXES, find_books
+    from .pdfs import pdf_target
+
+    pairs: dict[Path, Path] = {}
+    for given in books:
+        if given.is_dir():
+            for book in find_books(given):
+                if book.suffix.lower() in BOOK_SUFFIXES:
+                    pairs.setdefault(book.resolve(), pdf_target(book, outdir, base=given))
+        elif not given.exists():
+            _fail(f"找不到文件 {given}。")
+        else:
+            pairs.setdefault(given.resolve(), pdf_target(given, outdir))
+    seen: dict[Path, Path] = {}
+    for book, target in pairs.items():
+        if target in seen:
+            _fail(f"{seen[target]} 与 {book} 的 PDF 同名（{target.name}），请分两次转换或改名。")
+        seen[target] = book
+    return list(pairs.items())
+
+
+def _print_pdfs(
+    pairs: list[tuple[Path, Path]],
+    rules: Scheme | None,
+    report: bool,
+    jobs: int | None,
+    force: bool,
+    *,
+    keep_newer: bool = False,
+) -> list[PdfResult]:
+    """pdfs.print_books with a progress bar on stderr (preparing, then printing)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .office import OfficeUnavailable
+    from .pdfs import print_books
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("失败 {task.fields[failed]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err(), transient=len(pairs) == 1) as bar:
+        tasks = {
+            "prepare": bar.add_task("准备自评表", total=len(pairs), failed=0),
+            "print": bar.add_task("生成 PDF", total=None, failed=0),
+        }
+
+        def step(stage: str, done: int, total: int, failed: int) -> None:
+            bar.update(tasks[stage], completed=done, total=total, failed=failed)
+
+        try:
+            return print_books(
+                pairs,
+                rules=rules,
+                report=report,
+                jobs=jobs,
+                force=force,
+                keep_newer=keep_newer,
+                progress=step,
             )
-            parts = [office.to_pdf(copy, work / "summary.pdf", sheet=SUMMARY_SHEET)]
-            if with_report:
-                docx = render_report(
-                    outcome.evaluation,
-                    outcome.scores,
-                    work / "report.docx",
-                    findings=outcome.findings,
-                    scheme=outcome.scheme,
-                )
-                parts.append(office.to_pdf(docx, work / "report.pdf"))
-            if len(parts) == 1:
-                from .files import atomic_write_bytes
-
-                atomic_write_bytes(target, parts[0].read_bytes())
-            else:
-                office.merge_pdfs(parts, target)
-    except (office.OfficeError, office.OfficeUnavailable, ReportError, WorkbookError) as exc:
-        _fail(str(exc))
-    out.print(f"已生成 PDF：{target}（{office.pdf_page_count(target)} 页）", markup=False)
-    raise typer.Exit(EXIT_FINDINGS if outcome.errors else EXIT_OK)
+        except OfficeUnavailable as exc:
+            _fail(str(exc))
+            raise  # unreachable
 
 
 EXIT_INTERRUPTED = cli_guard.EXIT_INTERRUPTED
@@ -381,6 +488,9 @@ def fill(
     ] = False,
     with_report: Annotated[
         bool, typer.Option("--report", help="同时为每个工作簿生成自评报告（.docx）。")
+    ] = False,
+    with_pdf: Annotated[
+        bool, typer.Option("--pdf", help="同时为每个工作簿生成自评表 PDF（放在工作簿旁，LibreOffice）。")
     ] = False,
     rules: RulesOption = "national",
 ) -> None:
@@ -404,7 +514,7 @@ def fill(
         TextColumn("错误 {task.fields[errors]}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bar:
+    with Progress(*columns, console=err(), transient=False) as bar:
         task = bar.add_task("fill", total=None, errors=0)
 
         def step(done: int, total: int, errors: int) -> None:
@@ -412,18 +522,19 @@ def fill(
 
         summary = fill_csv(data, outdir, jobs=jobs, force=force, rules=rule_set, progress=step, lock=False)
     if summary.file_issues:
-        out.print(_issues_table(f"{data.name} 的问题", [("", i) for i in summary.file_issues]))
+        out().print(_issues_table(f"{data.name} 的问题", [("", i) for i in summary.file_issues]))
     problems = sorted(summary.problems, key=lambda p: p[1].level is not Level.ERROR)
     if problems:
         more = summary.errors + summary.warnings - min(len(problems), _SHOWN_PROBLEMS)
         title = f"逐行问题（前 {_SHOWN_PROBLEMS} 项，完整清单见 _report.csv）" if more > 0 else "逐行问题"
-        out.print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
+        out().print(_issues_table(title, problems[:_SHOWN_PROBLEMS]))
     for line in summary.lines():
-        out.print(line, markup=False)
+        out().print(line, markup=False)
+    books = sorted(p for p in outdir.glob("*.xlsx") if not p.name.startswith(("_", "~$", ".")))
     if with_report and not summary.interrupted:
-        _reports(
-            sorted(p for p in outdir.glob("*.xlsx") if not p.name.startswith(("_", "~$", "."))), jobs, force
-        )
+        _reports(books, jobs, force)
+    if with_pdf and not summary.interrupted:
+        _pdfs_beside(books, rule_set, jobs, force)
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.unusable:
@@ -431,25 +542,43 @@ def fill(
     raise typer.Exit(EXIT_FINDINGS if summary.errors or summary.file_errors else EXIT_OK)
 
 
+def _pdfs_beside(books: list[Path], rules: Scheme | None, jobs: int | None, force: bool) -> None:
+    """fill --pdf, collect --pdf: ``BOOK_自评表.pdf`` beside each workbook; one newer than it is kept."""
+    from .pdfs import FAILED, UP_TO_DATE, pdf_target
+
+    if not books:
+        return
+    results = _print_pdfs([(b, pdf_target(b)) for b in books], rules, False, jobs, force, keep_newer=True)
+    failed = [r for r in results if r.status == FAILED]
+    kept = sum(1 for r in results if r.status == UP_TO_DATE)
+    out().print(
+        f"自评表 PDF：新生成 {len(results) - kept - len(failed)} 份，已是最新 {kept} 份，失败 {len(failed)} 份。"
+    )
+    for r in failed[:_SHOWN_PROBLEMS]:
+        out().print(f"[red]{r.book.name}：{r.error}[/]")
+
+
 def _reports(books: list[Path], jobs: int | None, force: bool) -> None:
     from .report import write_reports
 
-    with err.status(f"正在生成 {len(books)} 份自评报告……"):
+    with err().status(f"正在生成 {len(books)} 份自评报告……"):
         results = write_reports(books, jobs=jobs, force=force)
     failed = [(b, d) for b, status, d in results if status == "failed"]
     kept = [(b, d) for b, status, d in results if status == "kept"]
     written = sum(1 for _, status, _ in results if status == "written")
     current = sum(1 for _, status, _ in results if status == "up_to_date")
-    out.print(
+    out().print(
         f"自评报告：新生成 {written} 份，已是最新 {current} 份，未覆盖（已被编辑）{len(kept)} 份，失败 {len(failed)} 份。"
     )
     for book, reason in kept:
-        out.print(f"[yellow]{escape(book.name)}：{escape(reason)}[/]")
+        out().print(f"[yellow]{escape(book.name)}：{escape(reason)}[/]")
     for book, reason in failed:
-        out.print(f"[red]{escape(book.name)}：{escape(reason)}[/]")
+        out().print(f"[red]{escape(book.name)}：{escape(reason)}[/]")
 
 
 def _issues_table(title: str, rows: list[tuple[str, Issue]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=escape(title))
     for head in ("评价对象", "CSV 位置", "级别", "代码", "说明"):
         table.add_column(head, overflow="fold")
@@ -478,12 +607,18 @@ def collect(
     with_report: Annotated[
         bool, typer.Option("--report", help="同时为每个可读取的工作簿生成自评报告（放在工作簿旁）。")
     ] = False,
+    with_pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="同时为每个可读取的工作簿生成自评表 PDF（放在工作簿旁，LibreOffice）。"),
+    ] = False,
     rules: RulesOption = None,
 ) -> None:
     """汇总目录中全部自评工作簿：逐个校验评分，生成汇总表、等级分布图和问题清单；无法读取的文件单独列出。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
 
     from .collect import collect as collect_books
+    from .files import OutputExists, check_output
 
     rule_set = _rules(rules)
     if not folder.is_dir():
@@ -499,7 +634,7 @@ def collect(
         TextColumn("错误 {task.fields[errors]}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bar:
+    with Progress(*columns, console=err(), transient=False) as bar:
         task = bar.add_task("collect", total=None, errors=0)
 
         def step(done: int, total: int, errors: int) -> None:
@@ -516,10 +651,10 @@ def collect(
         table.add_column("原因", overflow="fold")
         for u in summary.unusable_files[:_SHOWN_PROBLEMS]:
             table.add_row(escape(u.file), escape(u.reason))
-        out.print(table)
+        out().print(table)
     for line in summary.lines():
-        out.print(line, markup=False)
-    if with_report and not summary.interrupted:
+        out().print(line, markup=False)
+    if (with_report or with_pdf) and not summary.interrupted:
         from .collect import BOOK_SUFFIXES, find_books
 
         bad = {u.file for u in summary.unusable_files}
@@ -528,7 +663,10 @@ def collect(
             for b in find_books(folder, exclude=output)
             if b.suffix.lower() in BOOK_SUFFIXES and b.relative_to(folder).as_posix() not in bad
         ]
-        _reports(books, jobs, force)
+        if with_report:
+            _reports(books, jobs, force)
+        if with_pdf:
+            _pdfs_beside(books, rule_set, jobs, force)
     if summary.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if summary.books == 0:
@@ -576,8 +714,8 @@ def rules_list(ctx: typer.Context) -> None:
             s.digest,
             escape(str(s.path)),
         )
-    out.print(table)
-    out.print(
+    out().print(table)
+    out().print(
         "用 --rules 规则名 或 --rules 文件.toml 选用；perfeval-xl rules export 规则名 -o 文件.toml 导出后修改。"
     )
 
@@ -603,7 +741,7 @@ def rules_export(
         "# 修改后请把 [scheme] 的 id 和 name 改为本地的名称，再用 --rules 本文件.toml 选用。\n"
     )
     atomic_write_bytes(output, (header + text).encode("utf-8"))
-    out.print(f"已导出规则：{output}", markup=False)
+    out().print(f"已导出规则：{output}", markup=False)
 
 
 @rules_app.command("check", cls=cli_text.Command)
@@ -618,7 +756,9 @@ def rules_check(
     except SchemeError as exc:
         _fail(str(exc))
         raise  # unreachable
-    out.print(f"规则文件 {file} 可以使用：{scheme.name}（{scheme.id}，摘要 {scheme.digest}）。", markup=False)
+    out().print(
+        f"规则文件 {file} 可以使用：{scheme.name}（{scheme.id}，摘要 {scheme.digest}）。", markup=False
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,15 +4,21 @@ typer (pinned in pyproject.toml) prints these in English. The panel titles and m
 constants in ``typer.rich_utils``; the help option and the usage line are set by the command classes the
 CLI uses (``Command``, ``Group``); usage errors are translated where typer prints them
 (``rich_utils.rich_format_error``). A message not known here is shown as typer wrote it.
+
+``typer.rich_utils`` (rich's Markdown, tables, tracebacks: about 80 ms) is imported only when typer is
+about to print help or an error, so a command that prints neither does not pay for it: the command
+classes call ``install`` from ``format_help`` and when a usage error or an abort passes through them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
-import typer.rich_utils
 from typer.core import TyperCommand, TyperGroup
+from typer.exceptions import Abort, TyperException
 
 HELP_TEXT = "显示本帮助并退出。"
 USAGE_PREFIX = "用法："
@@ -67,6 +73,28 @@ class _Chinese:
         pieces = [_USAGE_PIECES.get(p, p) for p in self.collect_usage_pieces(ctx)]  # type: ignore[attr-defined]
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        install()
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _chinese_errors():
+            return super().make_context(*args, **kwargs)  # type: ignore[misc]
+
+    def invoke(self, ctx: Any) -> Any:
+        with _chinese_errors():
+            return super().invoke(ctx)  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def _chinese_errors() -> Iterator[None]:
+    """Install the Chinese words before typer prints a usage error or an abort raised inside."""
+    try:
+        yield
+    except (TyperException, Abort, EOFError):
+        install()
+        raise
+
 
 class Command(_Chinese, TyperCommand):
     pass
@@ -76,15 +104,22 @@ class Group(_Chinese, TyperGroup):
     pass
 
 
-def _print_error(error: Any, _print: Any = typer.rich_utils.rich_format_error) -> None:
+_installed: list[Any] = []  # typer's own rich_format_error, once install() has replaced it
+
+
+def _print_error(error: Any) -> None:
     text = translate(error.format_message())
     error.format_message = lambda: text  # this one exception, as typer is about to print it
-    _print(error)
+    _installed[0](error)
 
 
 def install() -> None:
-    """Set typer's printed words to Chinese (idempotent)."""
+    """Set typer's printed words to Chinese (idempotent; imports ``typer.rich_utils``)."""
+    import typer.rich_utils  # deliberately local: see the module doc
+
     r = typer.rich_utils
+    if not _installed:
+        _installed.append(r.rich_format_error)
     r.ARGUMENTS_PANEL_TITLE = "参数"
     r.OPTIONS_PANEL_TITLE = "选项"
     r.COMMANDS_PANEL_TITLE = "命令"

@@ -30,8 +30,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from .files import atomic_path
 from .model import Finding, Level, LevelCounts, Num
 from .rules.scheme import Scheme, default_scheme
@@ -344,6 +342,8 @@ class _RollUp:
     def __init__(
         self, path: Path, folder: Path, out_dir: Path, summary: CollectSummary, rules: Scheme | None
     ) -> None:
+        import xlsxwriter  # the parent writes the roll-up; the workers that read do not need it
+
         self.summary, self.folder, self.out_dir = summary, folder, out_dir
         self.wb = xlsxwriter.Workbook(
             str(path),

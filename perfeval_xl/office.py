@@ -16,6 +16,7 @@ separate Python that has the ``uno`` module (Debian ``python3-uno`` for ``/usr/b
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
@@ -28,7 +29,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
@@ -43,8 +44,10 @@ __all__ = [
     "pdf_text",
     "pdf_to_png",
     "recalculate",
+    "require_soffice",
     "run_macro",
     "to_pdf",
+    "to_pdfs",
 ]
 
 #: Environment variables that point at a particular soffice / uno-capable Python.
@@ -115,6 +118,11 @@ def find_soffice() -> str | None:
         if base:
             candidates.append(Path(base) / "LibreOffice" / "program" / "soffice.exe")
     return next((str(p) for p in candidates if p.is_file()), None)
+
+
+def require_soffice() -> str:
+    """The soffice program, or OfficeUnavailable saying how to install LibreOffice."""
+    return _soffice()
 
 
 def _soffice() -> str:
@@ -427,6 +435,210 @@ def to_pdf(path: Path, out: Path, *, sheet: str | None = None, timeout: float = 
             raise OfficeError(f"LibreOffice 未能把 {path} 转为 PDF。\n{report}".rstrip())
         os.replace(staged, out)
     return out
+
+
+#: Most LibreOffice processes ``to_pdfs`` runs at once by default (each takes a core and ~250 MB).
+MAX_PDF_PROCESSES = 4
+
+
+def to_pdfs(
+    items: Sequence[tuple[Path, Path]],
+    *,
+    sheet: str | None = None,
+    timeout: float = 120,
+    processes: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """Print many workbooks (or only their sheet ``sheet``) and Word documents to PDF, (source, target) each.
+
+    Returns, per item, ``""`` when its PDF was written, else the reason in Chinese; one file's failure
+    never stops the others. The files are converted in as few LibreOffice runs as possible: one process
+    per core (at most ``processes``, default ``min(cores, MAX_PDF_PROCESSES)``), each with its own
+    profile and a contiguous share of the files, which it converts one after the other (soffice takes
+    many files per call: its start-up, ~2 s, is paid once per process, not per file). A file on which
+    LibreOffice makes no progress for ``timeout`` seconds (start-up included for the first) gets its
+    process killed, is reported as timed out, and the files after it are converted by a new process.
+    Each PDF is moved to its target as soon as it is finished, through a temporary file in the target's
+    folder (``files.atomic_path``): a target is either complete or absent. ``progress(done, failed)`` is
+    called as files finish. Raises only OfficeUnavailable (no LibreOffice).
+    """
+    _soffice()  # raise OfficeUnavailable before doing anything
+    errors = [""] * len(items)
+    if not items:
+        return errors
+    done = [0, 0]  # finished, failed
+
+    def finish(index: int, staged: Path | None, error: str) -> None:
+        from .files import atomic_path
+
+        if staged is not None and not error:
+            try:
+                with atomic_path(Path(items[index][1])) as tmp:
+                    shutil.copyfile(staged, tmp)
+            except OSError as exc:
+                error = f"无法写入 {items[index][1]}：{exc.strerror or exc}"
+        errors[index] = error
+        done[0] += 1
+        done[1] += bool(error)
+        if progress is not None:
+            progress(*done)
+
+    with tempfile.TemporaryDirectory(prefix="perfeval-pdfs-") as tmp:
+        staged_inputs: list[tuple[int, Path]] = []
+        for i, (src, _) in enumerate(items):
+            try:
+                checked = _check_input(Path(src), _CALC_INPUTS | _DOCUMENTS)
+                copy = Path(tmp) / f"{i:06d}{checked.suffix.lower()}"  # unique stems: soffice names by stem
+                if sheet is not None and checked.suffix.lower() not in _DOCUMENTS:
+                    _only_sheet(checked, sheet, copy)
+                else:
+                    shutil.copyfile(checked, copy)
+                staged_inputs.append((i, copy))
+            except (OfficeError, OSError, zipfile.BadZipFile, KeyError) as exc:
+                finish(i, None, _reason(src, exc))
+        count = processes or min(os.cpu_count() or 1, MAX_PDF_PROCESSES)
+        count = max(1, min(count, len(staged_inputs)))
+        share = -(-len(staged_inputs) // count) if staged_inputs else 0
+        runs = [
+            _PdfRun(staged_inputs[k : k + share], timeout) for k in range(0, len(staged_inputs), share or 1)
+        ]
+        try:
+            while any(not r.finished for r in runs):
+                for run in runs:
+                    for index, staged, error in run.poll():
+                        finish(index, staged, error)
+                    if run.finished:
+                        run.close()
+                time.sleep(0.05)
+        finally:
+            for run in runs:
+                run.close()
+    return errors
+
+
+def _reason(src: Path, exc: BaseException) -> str:
+    if isinstance(exc, OfficeError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"无法读取 {src}：{exc.strerror or exc}"
+    return f"{src}：不是有效的工作簿（{type(exc).__name__}），请用 Excel 打开检查后另存。"
+
+
+class _PdfRun:
+    """One soffice printing a list of files, in order, to PDF; watched for progress, restarted after a hang.
+
+    LibreOffice converts the files of one call one after the other, in the order given, and creates a
+    lock file (``.~lock.NAME.pdf#``) while it writes each PDF. The *frontier* is the last file that shows
+    any sign of work (its lock or its PDF): every file before it is finished (a missing PDF there means
+    LibreOffice could not load that file and went on). When nothing moves for ``timeout`` seconds, the
+    file being worked on is the frontier (lock present) or the one after it (PDF done, the next one not
+    started: still loading): it is reported as timed out, the process tree is killed, and a new process
+    with a fresh profile takes the files after it.
+    """
+
+    def __init__(self, files: list[tuple[int, Path]], timeout: float) -> None:
+        self.files = files
+        self.timeout = timeout
+        self.next = 0  # first file not yet reported
+        self.finished = not files
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.spaces = contextlib.ExitStack()  # every process's workspace, kept until close()
+        if files:
+            self._start()
+
+    def _start(self) -> None:
+        self._stop()
+        self.root, self.out = self.spaces.enter_context(_workspace())
+        cmd = _soffice_cmd(
+            self.root,
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(self.out),
+            *(str(p) for _, p in self.files[self.next :]),
+        )
+        self.proc = _popen(cmd, self.root / "soffice.log")
+        self.started = self.moved = time.monotonic()
+        self.frontier = self.next - 1  # no file shows work yet
+
+    def _pdf(self, k: int) -> Path:
+        return self.out / f"{self.files[k][1].stem}.pdf"
+
+    def _busy(self, k: int) -> bool:
+        return (self.out / f".~lock.{self.files[k][1].stem}.pdf#").exists()
+
+    def _report(self, upto: int) -> list[tuple[int, Path | None, str]]:
+        """Files ``next`` … ``upto - 1``, finished: (index, PDF or None, error)."""
+        out: list[tuple[int, Path | None, str]] = []
+        for k in range(self.next, upto):
+            index, path = self.files[k]
+            pdf = self._pdf(k)
+            if pdf.is_file() and pdf.stat().st_size > 0:
+                out.append((index, pdf, ""))
+            else:
+                out.append(
+                    (
+                        index,
+                        None,
+                        f"LibreOffice 未能把 {path.name} 转为 PDF（文件可能已损坏，或不是 Excel/Word 文件）。",
+                    )
+                )
+        self.next = max(self.next, upto)
+        return out
+
+    def poll(self) -> list[tuple[int, Path | None, str]]:
+        if self.finished or self.proc is None:
+            return []
+        exited = self.proc.poll() is not None
+        frontier = self.frontier
+        for k in range(len(self.files) - 1, max(self.next, frontier + 1) - 1, -1):
+            if self._busy(k) or self._pdf(k).exists():
+                frontier = k
+                break
+        if frontier != self.frontier:
+            self.frontier, self.moved = frontier, time.monotonic()
+        if exited:
+            results = self._report(len(self.files))
+            if self.proc.returncode and results and all(error for _, _, error in results):
+                tail = _output(self.root / "soffice.log")
+                results = [(i, None, f"{e}\n{tail}".rstrip()) for i, _, e in results]
+            self.finished = True
+            self._stop()
+            return results
+        results = self._report(self.frontier)
+        if time.monotonic() - self.moved <= self.timeout:
+            return results
+        # hung: the file being printed or loaded now
+        stuck = self.frontier
+        if stuck < self.next or not self._busy(stuck):
+            stuck = max(stuck + 1, self.next)
+        results += self._report(stuck)
+        index, path = self.files[stuck]
+        results.append(
+            (
+                index,
+                None,
+                f"LibreOffice 处理 {path.name} 超过 {self.timeout:.0f} 秒未完成，已终止该进程；其余文件已重新交给新的 LibreOffice 进程。",
+            )
+        )
+        self.next = stuck + 1
+        if self.next >= len(self.files):
+            self.finished = True
+            self._stop()
+        else:
+            self._start()
+        return results
+
+    def _stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc, grace=0 if self.proc.poll() is None else 5)
+            _forget_pipes(self.root)
+            self.proc = None
+
+    def close(self) -> None:
+        """Stop the process (if any) and remove every workspace, the staged PDFs included."""
+        self._stop()
+        self.spaces.close()
 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")

@@ -21,6 +21,11 @@ How the template is compiled (once per process):
   as one shared formula, as Excel stores it, when openpyxl's ``Translator`` confirms every cell is the
   first one moved to its row: the 绩效指标 sheet shrinks from ~420 KB to ~40 KB of XML, which is most of
   the time spent compressing each workbook.
+- The parts no unit changes are compressed once (``zippack.deflate`` at zlib's best level) and copied into
+  every workbook as they are; the parts a unit changes are compressed with ISA-L (``zippack.FAST``). In a
+  changed input sheet, the rows after the unit's last changed row are the template's own: their compressed
+  form is kept per worker (for each row they can start at) and joined after the changed head
+  (``zippack.join``), so the 300-row 绩效指标 sheet costs the compression of the unit's own rows only.
 - Text from the data is always written as an inline string (``t="inlineStr"``), XML-escaped, so a value
   such as ``=1+1`` or ``@SUM(A1)`` stays text. Characters XML cannot hold are written as ``_xHHHH_``, the
   escape Excel uses; text longer than Excel's 32 767-character cell limit is cut there (``MAX_TEXT``).
@@ -28,19 +33,19 @@ How the template is compiled (once per process):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import re
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
 from typing import Any
-
-from openpyxl.formula.translate import Translator
 
 from ..files import atomic_path
 from ..layout import fields as F
@@ -51,8 +56,8 @@ from ..layout.template import findings_sheet, template_book
 from ..model import Evaluation, Finding, Level
 from ..rules.scheme import Scheme, default_scheme
 from ..rules.scoring import Scores
+from . import zippack
 from .fill import field_value
-from .render_xlsxwriter import render_book
 from .sheetxml import MAX_TEXT as MAX_TEXT  # re-exported: batch and the tests use it from here
 from .sheetxml import attr_text as _attr
 from .sheetxml import cell_xml, comments_xml, mark_text, vml_xml, xml_text
@@ -62,12 +67,11 @@ from .stylesheet import Stylesheet
 
 #: First row of the style palette on the compiled template's 校验结果 sheet (never in an output).
 PALETTE_ROW = 5001
-#: Zip compression level of the outputs: zlib's default, as XlsxWriter and openpyxl use (level 1 is ~2× faster
-#: and makes ~20 % larger files; benchmarks/bench_fill.py measures both).
-COMPRESSLEVEL = 6
+#: ISA-L level of the parts a unit changes (``xlsx.zippack``; the unchanged parts are compressed once at
+#: zlib level 9). The workbooks are ~10 % larger than at zlib's default level 6, and written ~10× faster.
+COMPRESSLEVEL = zippack.FAST
 
 _SEVERITY = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _ROW_RE = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 _CELL_RE = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 _STYLE_RE = re.compile(r'\ss="(\d+)"')
@@ -130,6 +134,8 @@ def _strip_cached(cell: re.Match[str]) -> str:
 
 def _share_formulas(xml: str) -> str:
     """Store each column of row-relative copies of one formula as a shared formula (see module doc)."""
+    from openpyxl.formula.translate import Translator  # once per compiled template
+
     by_col: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for m in _CELL_RE.finditer(xml):
         body = m.group(4) or ""
@@ -164,12 +170,27 @@ def _share_formulas(xml: str) -> str:
     return _CELL_RE.sub(rewrite, xml)
 
 
+class Spliced(bytes):
+    """A part whose bytes from ``head`` on are compressed already: ``tail()`` gives them (``zippack``)."""
+
+    head: int
+    tail: Callable[[], zippack.Deflated]
+
+
+#: Most compressed sheet ends a worker keeps (one per number of indicators seen, and marks or not).
+_MAX_TAILS = 128
+
+
 @dataclass
 class _Row:
     number: int
     open_tag: str  # <row r=".." ...>
     cells: dict[str, tuple[str, int]]  # column letters → (cell XML, style id)
     xml: bytes  # the row as in the template
+    parts: dict[str, str] = field(default_factory=dict)  # column letters → cell XML (copied per change)
+
+    def __post_init__(self) -> None:
+        self.parts = {col: xml for col, (xml, _) in self.cells.items()}
 
 
 class _PatchSheet:
@@ -196,6 +217,7 @@ class _PatchSheet:
             self.order.append(number)
         self.last_row = self.order[-1] if self.order else 0
         self.head_bytes = self.head.encode()
+        self._tails: dict[tuple[int, str], zippack.Deflated] = {}
 
     def style(self, ref: str) -> int:
         col, row = split_ref(ref)
@@ -205,15 +227,20 @@ class _PatchSheet:
     def render(
         self, cells: Mapping[str, tuple[CellValue | None, int | None]], legacy_drawing: str = ""
     ) -> bytes:
-        """The sheet with ``cells`` (ref → (value or None to keep, style or None to keep)) replaced."""
+        """The sheet with ``cells`` (ref → (value or None to keep, style or None to keep)) replaced.
+
+        The result is a ``Spliced``: the rows after the last changed one are the template's own, so their
+        compressed form is kept (per first row and legacy drawing) and reused by ``CompiledTemplate.write``.
+        """
         by_row: dict[int, dict[str, tuple[CellValue | None, int | None]]] = defaultdict(dict)
         for ref, change in cells.items():
-            col, row = split_ref(ref)
+            col, row = _split(ref)
             by_row[row][col] = change
+        last = max(by_row, default=0)
         out = [self.head_bytes]
         new_rows = sorted(r for r in by_row if r not in self.rows)
         numbers = sorted({*self.order, *new_rows}) if new_rows else self.order
-        for number in numbers:
+        for number in numbers[: bisect.bisect_right(numbers, last)]:
             row = self.rows.get(number)
             changes = by_row.get(number)
             if changes is None:
@@ -225,8 +252,22 @@ class _PatchSheet:
             out[0] = self._dimension(self.head, new_rows[-1]).encode()
         if legacy_drawing:
             tail = _insert_before(tail, _AFTER_LEGACY_DRAWING, legacy_drawing)
-        out.append(tail.encode())
-        return b"".join(out)
+        start = bisect.bisect_right(self.order, last)  # the template's rows from here on are unchanged
+        head = b"".join(out)
+        rest = b"".join([*(self.rows[n].xml for n in self.order[start:]), tail.encode()])
+        result = Spliced(head + rest)
+        result.head = len(head)
+        result.tail = functools.partial(self._tail, (start, legacy_drawing), rest)
+        return result
+
+    def _tail(self, key: tuple[int, str], rest: bytes) -> zippack.Deflated:
+        """The unchanged end of the sheet, compressed once per worker for each place it can start."""
+        found = self._tails.get(key)
+        if found is None:
+            if len(self._tails) >= _MAX_TAILS:
+                self._tails.clear()
+            found = self._tails[key] = zippack.deflate(rest)
+        return found
 
     @staticmethod
     def _dimension(head: str, last_row: int) -> str:
@@ -242,8 +283,8 @@ class _PatchSheet:
     def _row(
         number: int, row: _Row | None, changes: Mapping[str, tuple[CellValue | None, int | None]]
     ) -> str:
-        cells = dict(row.cells) if row else {}
-        parts: dict[str, str] = {col: xml for col, (xml, _) in cells.items()}
+        cells = row.cells if row else {}
+        parts = dict(row.parts) if row else {}
         for col, (value, style) in changes.items():
             old_xml, old_style = cells.get(col, ("", 0))
             s = old_style if style is None else style
@@ -413,8 +454,13 @@ class CompiledTemplate:
         self.properties = {unescape(n): unescape(v) for n, v in _PROPERTY_RE.findall(custom)}
         self._core = parts.data["docProps/core.xml"].decode()
         self._content_types = parts.data["[Content_Types].xml"].decode()
+        # the parts as every unit gets them unless it changes them: compressed once
+        self._packed = {
+            name: (data, zippack.deflate(data, zippack.BEST)) for name, data in self._static.items()
+        }
 
     # -- styles
+    @functools.cache  # noqa: B019 (one compiled template per worker, kept for its life)
     def style_id(self, key: str) -> int:
         """cellXfs index of a layout style name, or of ``name|level`` (the style with a mark fill)."""
         name, _, level = key.partition("|")
@@ -548,21 +594,34 @@ class CompiledTemplate:
     ) -> Path:
         """Write ``ev``'s workbook to ``out`` atomically (temporary file, then rename)."""
         parts = self.parts(ev, findings=findings, scores=scores, properties=properties, modified=modified)
+        packed = [(name, self._compressed(name, data)) for name, data in parts]
         with atomic_path(Path(out)) as tmp:
-            write_zip(tmp, parts, self.compresslevel)
+            write_zip(tmp, packed, self.compresslevel)
         return Path(out)
+
+    def _compressed(self, name: str, data: bytes) -> bytes | zippack.Deflated:
+        """The part compressed once, when ``data`` is the template's own part object; a ``Spliced`` part
+        as its changed head (compressed now) joined to its unchanged tail (compressed once); else ``data``."""
+        if isinstance(data, Spliced):
+            return zippack.join(zippack.deflate_open(data[: data.head], self.compresslevel), data.tail())
+        kept = self._packed.get(name)
+        return kept[1] if kept is not None and kept[0] is data else data
 
 
 _EMPTY_SCORES = Scores(None, None, (), Decimal(0), Decimal(0), None, "", blocked=("没有绩效指标",))
 
 
-def write_zip(path: Path, parts: Iterable[tuple[str, bytes]], compresslevel: int = COMPRESSLEVEL) -> None:
-    """Store the parts deflated, with a fixed date so equal contents give equal files."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
-        for name, data in parts:
-            info = zipfile.ZipInfo(name, _ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, data, compresslevel=compresslevel)
+def write_zip(
+    path: Path, parts: Iterable[tuple[str, bytes | zippack.Deflated]], compresslevel: int = COMPRESSLEVEL
+) -> None:
+    """Write the zip of ``parts`` to ``path`` in one write: bytes are compressed with ISA-L at
+    ``compresslevel``, ``Deflated`` parts are stored as they are (``xlsx.zippack``)."""
+    path.write_bytes(
+        zippack.pack(
+            (name, data if isinstance(data, zippack.Deflated) else zippack.deflate(data, compresslevel))
+            for name, data in parts
+        )
+    )
 
 
 def _absolute_area(area: str) -> str:
@@ -572,7 +631,15 @@ def _absolute_area(area: str) -> str:
     return f"${c1}${r1}:${c2}${r2}"
 
 
+@functools.lru_cache(maxsize=8192)
+def _split(ref: str) -> tuple[str, int]:
+    """``split_ref``, cached: the same few thousand addresses recur in every unit's sheets."""
+    return split_ref(ref)
+
+
 def _render_parts(book: Any) -> _Parts:
+    from .render_xlsxwriter import render_book  # once per compiled template
+
     with tempfile.TemporaryDirectory(prefix="perfeval-template-") as tmp:
         path = Path(tmp) / "template.xlsx"
         render_book(book, path)

@@ -12,7 +12,6 @@ from ..layout import fields as F
 from ..model import Evaluation, Finding
 from ..rules.scheme import Scheme
 from ..rules.scoring import Scores
-from .render_openpyxl import load_template, mark_cells, replace_summary, set_value, write_findings_sheet
 
 
 def field_value(ev: Evaluation, key: str) -> Any:
@@ -23,6 +22,8 @@ def field_value(ev: Evaluation, key: str) -> Any:
 
 
 def _put(ws: Any, ref: str, value: Any) -> None:
+    from .render_openpyxl import set_value  # openpyxl: fastfill imports this module for field_value
+
     if value is None or value == "":
         return
     set_value(ws, ref, float(value) if isinstance(value, Decimal) else value)
@@ -42,6 +43,8 @@ def fill_workbook(
     Indicators go to consecutive rows from the first indicator row, so findings must be located with
     ``rows=None`` (service.locate). Text is written as text: a CSV cell "=1+1" stays the string "=1+1".
     """
+    from .render_openpyxl import load_template, mark_cells, replace_summary, write_findings_sheet
+
     wb = load_template(template)
     info = wb[F.INFO]
     for f in F.FIELDS:

@@ -88,6 +88,7 @@ def xml_text(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=8192)
 def text_element(text: str) -> str:
     """``<t>`` with ``text`` (space-preserving when it starts or ends with white space)."""
     body = xml_text(text)
@@ -119,6 +120,7 @@ def formula_text(formula: str) -> str:
     return xml_text(formula.removeprefix("="))
 
 
+@functools.lru_cache(maxsize=16384, typed=True)  # labels, blank styled cells: the same in every unit
 def cell_xml(ref: str, style: int, value: CellValue, formula: str | None = None) -> str:
     """One ``<c>`` element: blank, number, inline string or formula (without a cached value)."""
     s = f' s="{style}"' if style else ""
