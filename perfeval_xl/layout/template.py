@@ -136,9 +136,12 @@ def instructions_sheet(scheme: Scheme) -> SheetSpec:
         lines.append("本规则的特殊计分：" + "；".join(methods) + "。")
     lines += [
         "下列检查只在用 perfeval-xl 校验时进行（工作簿公式做不到）：公式写在填报单元格中（FORMULA_IN_INPUT）、"
-        "指标写在模板公式区域之外（ROW_OUTSIDE_TEMPLATE）；其余检查都由本工作簿的公式实时完成，结果与 perfeval-xl 校验相同。",
+        "公式没有保存计算结果（FORMULA_NO_VALUE）、指标写在模板公式区域之外（ROW_OUTSIDE_TEMPLATE）；"
+        "其余检查都由本工作簿的公式实时完成，结果与 perfeval-xl 校验相同。",
         "校验并标注：点击功能区“绩效自评 → 校验”，或运行 perfeval-xl validate 本文件.xlsx --mark。",
-        "自评表：“自评表”表随填报实时更新；点击“生成自评表”或运行 perfeval-xl summary 本文件.xlsx 生成每条指标一行的正式表格。",
+        "自评表：“自评表”表随填报实时更新，Excel 中按已填指标的行数打印；在 LibreOffice 中打印时，表格之后会多出只有表头的"
+        "空白页，请在打印对话框中只选有内容的页，或运行 perfeval-xl pdf 本文件.xlsx。点击“生成自评表”或运行 "
+        "perfeval-xl summary 本文件.xlsx 生成每条指标一行的正式表格。",
     ]
     nums = "一二三四五六七八九十"
     for i, text in enumerate(lines, start=3):
