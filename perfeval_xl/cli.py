@@ -690,13 +690,11 @@ def rules_list(ctx: typer.Context) -> None:
     """列出可用的评分规则（内置规则和 PERFEVAL_XL_SCHEMES 文件夹中的规则）。"""
     if ctx.invoked_subcommand is not None:
         return
-    from .rules.scheme import available
+    from rich.table import Table
 
-    try:
-        schemes = available()
-    except SchemeError as exc:
-        _fail(str(exc))
-        raise  # unreachable
+    from .rules.scheme import scan_schemes
+
+    schemes, problems = scan_schemes()
     table = Table(title="评分规则")
     for head in ("规则", "名称", "年度", "执行率分值", "一级指标", "摘要", "文件"):
         table.add_column(head, overflow="fold")
@@ -718,6 +716,10 @@ def rules_list(ctx: typer.Context) -> None:
     out().print(
         "用 --rules 规则名 或 --rules 文件.toml 选用；perfeval-xl rules export 规则名 -o 文件.toml 导出后修改。"
     )
+    for problem in problems:
+        err().print(f"[yellow]未列出（规则文件有误）：{escape(str(problem))}[/]")
+    if problems:
+        raise typer.Exit(EXIT_UNUSABLE)
 
 
 @rules_app.command("export", cls=cli_text.Command)

@@ -32,6 +32,7 @@ from typing import Any
 
 from .files import atomic_path
 from .model import Finding, Level, LevelCounts, Num
+from .rules.expr import round_half_up
 from .rules.scheme import Scheme, default_scheme
 from .service import evaluate_data
 from .workers import WorkerError, cap_jobs, default_jobs, make_pool
@@ -541,8 +542,8 @@ class _RollUp:
                 rate = self.sums["rate_executed"] / self.sums["rate_adjusted"]
                 ws.write_number(row, 8, float(rate), f["total_pct"])
             if self.scores:
-                mean = sum(self.scores, Decimal(0)) / len(self.scores)
-                ws.write_string(row, 10, "平均分", f["total"])
+                mean = round_half_up(sum(self.scores, Decimal(0)) / len(self.scores))
+                ws.write_string(row, 10, "← 平均分", f["total"])
                 ws.write_number(row, 9, float(mean), f["total_score"])
             ws.write_formula(row, 11, f"=SUM(L2:L{last + 1})", f["total"], s.errors)
             ws.write_formula(row, 12, f"=SUM(M2:M{last + 1})", f["total"], s.warnings)

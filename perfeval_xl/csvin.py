@@ -404,13 +404,9 @@ def add_scheme_labels(scheme: Scheme) -> None:
 @functools.cache
 def _shipped_labels() -> None:
     """The labels of every available scheme (shipped and PERFEVAL_XL_SCHEMES), added once per process."""
-    from .rules.scheme import available
+    from .rules.scheme import scan_schemes
 
-    try:
-        schemes = list(available())
-    except Exception:  # a broken scheme file elsewhere must not stop reading a CSV
-        schemes = []
-    for scheme in schemes:
+    for scheme in scan_schemes()[0]:  # a broken scheme file elsewhere must not stop reading a CSV
         add_scheme_labels(scheme)
 
 
@@ -666,6 +662,8 @@ def read_csv(path: Path | str, *, line_offset: int = 0, scheme: Scheme | None = 
         add_scheme_labels(scheme)
     path = Path(path)
     reader = _Reader(path.name, line_offset)
+    if scheme is not None:
+        reader.execution_weight = scheme.execution.weight
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -710,6 +708,8 @@ class _Reader:
     def __init__(self, file_name: str, line_offset: int = 0) -> None:
         self.file = file_name
         self.line_offset = line_offset  # added to data records' lines (read_csv)
+        #: 执行率分值 of a unit whose CSV does not give one: the scheme's (read_csv), as the template shows.
+        self.execution_weight: Decimal = Evaluation().execution_weight  # type: ignore[assignment]
         self.findings: list[Finding] = []
         self.encoding = ""
         self.delimiter = ""
@@ -1214,7 +1214,7 @@ class _Reader:
 
     # -- the model
     def build(self, group: _Group) -> CsvUnit:
-        ev = Evaluation()
+        ev = Evaluation(execution_weight=self.execution_weight)
         findings: list[Finding] = []
         notes: list[Finding] = []
         conversions: list[_Conversion] = []

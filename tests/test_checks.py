@@ -520,6 +520,13 @@ TRIGGERS: list[Case] = [
         says=("6（含）至 8（不含）",),
     ),
     Case("QUAL_SCORE_OUT_OF_BAND", "above-weight", {"indicators[7].score": D("10.5")}),
+    Case(  # the national form has no 完成档次: a score above the 分值 is outside every band (not capped silently)
+        "QUAL_SCORE_OUT_OF_BAND",
+        "no-band-above-weight",
+        {"indicators[7].band": "", "indicators[7].actual": "有所改善", "indicators[7].score": D(11)},
+        field="indicators[7].score",
+        says=("11", "0 至分值 10"),
+    ),
     Case(
         "QUAL_SCORE_OUT_OF_BAND",
         "negative",
@@ -865,6 +872,11 @@ NEAR_MISSES: list[Case] = [
         {"indicators[7].band": "未达成", "indicators[7].score": D(0), "indicators[7].deviation_note": "x"},
     ),
     Case("QUAL_SCORE_OUT_OF_BAND", "quantitative-row-not-banded", {"indicators[0].band": "未达成"}),
+    Case(
+        "QUAL_SCORE_OUT_OF_BAND",
+        "no-band-score-inside",  # the band comes from 得分 ÷ 分值 (issue 9 §3): not an error
+        {"indicators[7].band": "", "indicators[7].score": D("7.5"), "indicators[7].deviation_note": "x"},
+    ),
     Case("DEVIATION_NOTE_MISSING", "full-score", {"indicators[0].actual": D(12)}),
     Case(
         "DEVIATION_NOTE_MISSING",

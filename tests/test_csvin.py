@@ -1457,3 +1457,15 @@ def test_two_row_header_with_a_title_slices_like_the_whole_file(tmp_path: Path) 
     assert [u.evaluation for u in units] == [u.evaluation for u in whole.units]
     assert [u.findings for u in units] == [u.findings for u in whole.units]
     assert [u.rows for u in units] == [[5, 6], [7, 8], [9, 10], [11, 12], [13, 14], [15, 16]]
+
+
+def test_fill_by_a_scheme_gives_its_execution_weight_when_the_csv_has_none(tmp_path: Path) -> None:
+    """Tried as a new user: ``fill --rules hubei`` on a CSV without 执行率分值 wrote 10 (the national value)
+    and printed 总分 93.61 where hubei's 执行率 is worth 20. The scheme's weight goes in, as the template's."""
+    out = tmp_path / "hubei"
+    fill_csv(FIELD / "title_rows.csv", out, jobs=0, rules=get_scheme("hubei"))
+    (path,) = [p for p in out.glob("*.xlsx")]
+    assert read_workbook(path).evaluation.execution_weight == 20
+    assert (
+        read_csv(FIELD / "title_rows.csv").units[0].evaluation.execution_weight == 10
+    )  # no scheme: national

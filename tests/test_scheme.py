@@ -15,6 +15,7 @@ from perfeval_xl.rules.checks import check
 from perfeval_xl.rules.scheme import (
     SchemeError,
     builtin_ids,
+    find_recorded,
     get_scheme,
     load_scheme,
 )
@@ -395,3 +396,48 @@ def test_an_imaginary_county_scheme(tmp_path: Path) -> None:
         "LEVEL1_WEIGHT",
         "WEIGHT_TOTAL",
     }
+
+
+# ------------------------------------------------------------------------ a bureau's folder (tried as a new user)
+
+
+def test_a_bureau_folder_finds_a_scheme_by_its_id_whatever_the_file_is_called(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PERFEVAL_XL_SCHEMES: a workbook made with ``county.toml`` (id ``imaginary-county``) is scored by it on
+    another machine that has the file under any name; ``rules`` lists it."""
+    folder = tmp_path / "schemes"
+    folder.mkdir()
+    (folder / "本县规则2024.toml").write_text(IMAGINARY, encoding="utf-8")
+    monkeypatch.setenv("PERFEVAL_XL_SCHEMES", str(folder))
+    assert get_scheme("imaginary-county").name == "某县（决策、过程、产出、效益）"
+    scheme, note = find_recorded("imaginary-county")
+    assert scheme is not None and note == ""
+    result = CliRunner().invoke(app, ["rules"], env={"COLUMNS": "300", "PERFEVAL_XL_SCHEMES": str(folder)})
+    assert result.exit_code == 0 and "imaginary-county" in result.output
+
+
+def test_one_broken_file_in_a_bureau_folder_does_not_hide_the_others(tmp_path: Path) -> None:
+    folder = tmp_path / "schemes"
+    folder.mkdir()
+    (folder / "county.toml").write_text(IMAGINARY, encoding="utf-8")
+    (folder / "broken.toml").write_text('[scheme]\nid = "broken"\nnmae = "x"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["rules"], env={"COLUMNS": "300", "PERFEVAL_XL_SCHEMES": str(folder)})
+    assert result.exit_code == 2  # said, not hidden
+    assert "imaginary-county" in result.output and "national" in result.output
+    assert "broken.toml" in result.output and "nmae" in result.output
+
+
+def test_a_workbook_saved_by_another_program_keeps_its_scheme(tmp_path: Path) -> None:
+    """openpyxl writes ``<vt:lpwstr xmlns:vt=…>``: the scheme is still read (it was scored nationally)."""
+    import openpyxl
+
+    from perfeval_xl.xlsx.build import build_template
+    from perfeval_xl.xlsx.read import read_workbook
+
+    path = build_template(tmp_path / "cq.xlsx", get_scheme("chongqing-bmzt"))
+    wb = openpyxl.load_workbook(path)
+    wb.save(path)
+    data = read_workbook(path)
+    assert data.scheme_id == "chongqing-bmzt"
+    assert data.scheme_digest == get_scheme("chongqing-bmzt").digest

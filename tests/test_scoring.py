@@ -235,3 +235,41 @@ def test_default_rules_are_the_national_ones() -> None:
 def test_round_half_up_of_huge_values_keeps_them() -> None:
     assert round_half_up(D("1e308")) == D("1e308")
     assert round_half_up(D("123456789012345678.9")) == D("123456789012346000")
+
+
+# ------------------------------------------------------------------- tried as a new user (issue 9, 13)
+
+
+def _two_rows(weight_b: object) -> Evaluation:
+    return Evaluation(
+        budget=Budget(total=FundLine(D(100), D(100), D(100))),
+        indicators=[
+            Indicator("产出指标", "数量指标", "a", "≥", D(10), "个", D(10), "", D(88)),
+            Indicator("效益指标", "社会效益指标", "b", "≥", D(10), "个", D(10), "", weight_b),  # type: ignore[arg-type]
+        ],
+    )
+
+
+def test_a_weight_typed_as_text_blocks_the_total_and_is_named() -> None:
+    """分值 "2" typed as text: the sum is not known, so no 总分, and the reason names the row rather than a
+    sum that silently leaves it out (it said 分值合计 98 when the clerk's weights made 100)."""
+    s = score(_two_rows("2"))
+    assert s.total is None and s.grade == ""
+    assert s.blocked == ("1 项指标的分值未填写或不是数值（第 2 项）",)
+    s = score(_two_rows(D(2)))
+    assert s.total == D(100)
+
+
+def test_a_qualitative_row_prints_the_clerks_words_and_the_band_only_when_there_are_none() -> None:
+    ev = Evaluation(
+        budget=Budget(total=FundLine(D(100), D(100), D(100))),
+        indicators=[
+            Indicator(
+                "效益指标", "社会效益指标", "出行便利", "定性", "明显改善", "", "有所改善", "", D(45), D(40)
+            ),
+            Indicator("效益指标", "社会效益指标", "覆盖面", "定性", "扩大", "", "", "", D(45), D(30)),
+        ],
+    )
+    rows = score(ev).indicators
+    assert rows[0].env["a_show"] == "有所改善"
+    assert rows[1].env["a_show"] == "部分达成年度指标并具有一定效果"  # 30 ÷ 45 = 66.7 %: the band inferred

@@ -334,22 +334,15 @@ def locate(field_key: str, rows: list[int | None] | None = None) -> tuple[str, s
 #: Header texts accepted for each input column of 绩效指标 (the default, version 1's, every label a shipped
 #: scheme gives it); the reader checks a workbook's header row against these.
 def header_texts(key: str) -> frozenset[str]:
-    from ..rules.scheme import LABEL_DEFAULTS, available
+    from ..rules.scheme import LABEL_DEFAULTS, scan_schemes
 
     out = {COLUMN_BY_KEY[key].header}
     label_key = {"rule_score": "rule_score"}.get(key, key)
     if label_key in LABEL_DEFAULTS:
         out.add(LABEL_DEFAULTS[label_key])
-        for s in _schemes(available):
+        for s in scan_schemes()[0]:  # a broken scheme file elsewhere must not stop reading a workbook
             out.add(s.label(label_key))
     return frozenset(out)
-
-
-def _schemes(available) -> tuple:  # type: ignore[no-untyped-def]
-    try:
-        return tuple(available())
-    except Exception:  # a broken scheme file elsewhere must not stop reading a workbook
-        return ()
 
 
 LEVEL2_HINT = "二级指标按所选一级指标填写"

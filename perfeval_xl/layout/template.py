@@ -15,7 +15,7 @@ from decimal import Decimal
 from ..display import plain
 from ..model import Level
 from ..rules import scoring
-from ..rules.expr import Abs, Expr, If, IsNumber, Not, Ref, Sum, Text, evaluate
+from ..rules.expr import Abs, And, Expr, If, IsNumber, Not, Ref, Sum, Text, evaluate
 from ..rules.scheme import Scheme, default_scheme
 from . import fields as F
 from . import live
@@ -54,7 +54,7 @@ def _blank_headline(scheme: Scheme) -> dict[str, object]:
     env[scoring.RATE] = evaluate(scoring.execution_rate_expr(), env)  # type: ignore[arg-type]
     env[scoring.EXEC_SCORE] = evaluate(scoring.execution_score_expr(scheme), env)  # type: ignore[arg-type]
     row = live._blank_row_values(scheme)
-    for name in (*scoring.COLUMN_RANGES, "filled", "wbad"):
+    for name in (*scoring.COLUMN_RANGES, "filled"):
         env[name] = [row.get(name, "")] * F.INDICATOR_ROWS
     env[scoring.COMPLETE] = evaluate(scoring.complete_expr(scheme.tolerance), env)  # type: ignore[arg-type]
     env[scoring.TOTAL] = evaluate(scoring.total_expr(), env)  # type: ignore[arg-type]
@@ -483,14 +483,15 @@ def indicators_sheet(scheme: Scheme) -> SheetSpec:
 def reason_expr(scheme: Scheme) -> Expr:
     """The one-line reason 总分 is blank, as the workbook shows it (the Python text also names the rows)."""
     ew, es = Ref(scoring.EXEC_WEIGHT), Ref(scoring.EXEC_SCORE)
-    unscored, filled = Sum(Ref(scoring.UNSCORED)), Sum(Ref("filled"))
+    unscored, filled, bad = Sum(Ref(scoring.UNSCORED)), Sum(Ref("filled")), Sum(Ref(scoring.WEIGHT_BAD))
     weight_sum = ew + Sum(Ref(scoring.WEIGHTS))
     parts = [
         If(filled.eq(0), "没有绩效指标；", ""),
         If(Not(IsNumber(ew)), "执行率分值未填写；", If(Not(IsNumber(es)), "执行率无法计算；", "")),
         If(unscored.gt(0), Text(unscored).cat(" 项指标无法计分（见“绩效指标”表“问题”列）；"), ""),
+        If(bad.gt(0), Text(bad).cat(" 项指标的分值未填写或不是数值；"), ""),
         If(
-            IsNumber(ew),
+            And(IsNumber(ew), bad.eq(0)),
             If(
                 Abs(weight_sum - 100).gt(scheme.tolerance),
                 Text("分值合计 ").cat(Text(weight_sum)).cat("，应为 100；"),

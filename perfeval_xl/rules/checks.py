@@ -849,6 +849,26 @@ def _row_rules(scheme: Scheme) -> tuple[RowRule, ...]:
             lambda c: _band_message(c),
         )
     )
+    add(  # no 完成档次 (the national form has no such column): the score must still lie in some band
+        RowRule(
+            QUAL_SCORE_OUT_OF_BAND,
+            "score",
+            And(
+                Not(na),
+                r("dir").eq(vocab.QUALITATIVE),
+                r("b_cell").eq(""),
+                IsNumber(e),
+                IsNumber(w),
+                w.gt(0),
+                Or(e.gt(w), e.lt(0)),
+            ),
+            "得分超出分值",
+            lambda c: (
+                f"{c.who}：定性指标得分 {plain(c.env['entered'])} 超出 0 至{_label('weight', c.scheme)} "
+                f"{plain(c.env['weight'])} 的范围，不在任何完成档次的区间内；请在档次区间内打分。"
+            ),
+        )
+    )
     s = r("score")
     add(
         RowRule(
@@ -1500,7 +1520,8 @@ def _book_rules(scheme: Scheme) -> tuple[BookRule, ...]:
             lambda c: (
                 f"指标分值合计 {plain(c.scores.weight_total - (as_number(c.ev.execution_weight) or 0))} 加"
                 f"{scheme.label('execution_weight')} {plain(c.ev.execution_weight)}，共 {plain(c.scores.weight_total)}，不等于 100"  # type: ignore[arg-type]
-                f"（相差 {plain(c.scores.weight_total - 100)}），因此不计总分；请调整各指标分值。"
+                f"（{'多' if c.scores.weight_total > 100 else '少'} {plain(abs(c.scores.weight_total - 100))}），"
+                "因此不计总分；请调整各指标分值。"
             ),
         )
     )

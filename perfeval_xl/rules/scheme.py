@@ -902,11 +902,29 @@ def find_scheme_file(name: str, *, relative_to: Path | None = None) -> Path | No
         if not candidate.is_absolute() and relative_to is not None and (relative_to / candidate).is_file():
             return relative_to / candidate
         return candidate if candidate.is_file() else None
-    for folder in ([relative_to] if relative_to else []) + scheme_dirs():
+    folders = ([relative_to] if relative_to else []) + scheme_dirs()
+    for folder in folders:
         path = folder / f"{name}.toml"
         if path.is_file():
             return path
+    for folder in folders:  # a file named otherwise whose [scheme] id is ``name``
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+            if _declared_id(str(path), path.stat().st_mtime) == name:
+                return path
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_id(path: str, mtime: float) -> str:
+    """The ``[scheme] id`` a file declares ("" when it cannot be read): finding a scheme by id whatever
+    its file is called."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return ""
+    head = data.get("scheme")
+    return str(head.get("id", "")) if isinstance(head, dict) else ""
 
 
 def builtin_ids() -> list[str]:
@@ -917,12 +935,26 @@ def builtin_ids() -> list[str]:
 
 def available() -> list[Scheme]:
     """Every scheme found (shipped, then the PERFEVAL_XL_SCHEMES folders), by id; a broken file raises."""
+    schemes, problems = scan_schemes()
+    if problems:
+        raise problems[0]
+    return schemes
+
+
+def scan_schemes() -> tuple[list[Scheme], list[SchemeError]]:
+    """Every scheme that loads (by id; the first of an id wins), and the error of each file that does not:
+    one broken file in a bureau's folder does not hide the others."""
     out: dict[str, Scheme] = {}
+    problems: list[SchemeError] = []
     for folder in scheme_dirs():
         for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
-            s = load_scheme(path)
+            try:
+                s = _cached(str(path.resolve()), path.stat().st_mtime)
+            except SchemeError as exc:
+                problems.append(exc)
+                continue
             out.setdefault(s.id, s)
-    return sorted(out.values(), key=lambda s: (s.id != DEFAULT_ID, s.id))
+    return sorted(out.values(), key=lambda s: (s.id != DEFAULT_ID, s.id)), problems
 
 
 @functools.lru_cache(maxsize=64)
@@ -981,4 +1013,5 @@ __all__ = [
     "find_recorded",
     "get_scheme",
     "load_scheme",
+    "scan_schemes",
 ]

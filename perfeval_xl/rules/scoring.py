@@ -87,15 +87,16 @@ TOTAL, COMPLETE = "total", "complete"
 LEVELS_HERE = "lv"
 LEVELS_ALL = "lv_all"
 # Column ranges over all indicator rows (a step's values, top to bottom).
-SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S = (
+SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S, WEIGHT_BAD = (
     "score",
     "aw",
     "naf",
     "wt",
     "unscored",
     "l1",
+    "wbad",
 )
-COLUMN_RANGES = (SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S)
+COLUMN_RANGES = (SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S, WEIGHT_BAD)
 
 
 # ------------------------------------------------------------------------------------ scoring methods
@@ -279,8 +280,8 @@ def scoring_steps(scheme: Scheme) -> list[Step]:
         Step(
             "a_show",
             If(
-                Ref("dir").eq(vocab.QUALITATIVE),
-                If(Ref("band").eq(""), Text(a), Ref("band")),
+                Ref("dir").eq(vocab.QUALITATIVE),  # the clerk's own words; the 完成档次 only when none
+                If(_blank(a), Ref("band"), Text(a)),
                 If(IsNumber(a), Text(a).cat(Text(u)), Text(a)),
             ),
             "实际完成值（打印）",
@@ -378,13 +379,15 @@ def _execution_score_expr(method: Method) -> Expr:
 
 @functools.cache
 def complete_expr(tolerance: Decimal) -> Expr:
-    """1 when 总分 may be computed (issue 9 §6): 执行率得分 defined or worth 0, no unscored row, 分值 = 100."""
+    """1 when 总分 may be computed (issue 9 §6): 执行率得分 defined or worth 0, no unscored row, every
+    applicable row's 分值 a number (a 分值 typed as text would leave the sum short without a word), 分值 = 100."""
     exec_score, exec_weight = Ref(EXEC_SCORE), Ref(EXEC_WEIGHT)
     weight_sum = exec_weight + Sum(Ref(WEIGHTS))
     return And(
         IsNumber(exec_weight),
         IsNumber(exec_score),
         Sum(Ref(UNSCORED)).eq(0),
+        Sum(Ref(WEIGHT_BAD)).eq(0),
         Guard(IsNumber(exec_weight), Abs(weight_sum - 100).le(tolerance)),
     )
 
@@ -513,6 +516,7 @@ def score(ev: Evaluation, scheme: Scheme | None = None) -> Scores:
     items: list[IndicatorScore] = []
     columns: dict[str, list[object]] = {name: [] for name in COLUMN_RANGES}
     unscored_positions: list[int] = []
+    weight_bad_positions: list[int] = []
     position = 0
     for ind in ev.indicators:
         blank = vocab.is_blank(ind)
@@ -524,6 +528,8 @@ def score(ev: Evaluation, scheme: Scheme | None = None) -> Scores:
         unscored = env["unscored"] == 1
         if unscored:
             unscored_positions.append(position)
+        if env[WEIGHT_BAD] == 1:
+            weight_bad_positions.append(position)
         items.append(
             IndicatorScore(
                 name=ind.name,
@@ -550,7 +556,9 @@ def score(ev: Evaluation, scheme: Scheme | None = None) -> Scores:
     blocked = (
         ()
         if total is not None
-        else _blocked(ev, scheme, exec_weight, exec_score, weight_total, unscored_positions)
+        else _blocked(
+            ev, scheme, exec_weight, exec_score, weight_total, unscored_positions, weight_bad_positions
+        )
     )
     indicator_sum = sum((s for s in columns[SCORES] if isinstance(s, Decimal)), Decimal(0))
     return Scores(
@@ -576,6 +584,7 @@ def _blocked(
     exec_score: Decimal | None,
     weight_total: Decimal,
     unscored: Sequence[int],
+    weight_bad: Sequence[int] = (),
 ) -> tuple[str, ...]:
     """Why 总分 cannot be computed, in the order a clerk fixes things (issue 9 §6 wording)."""
     reasons: list[str] = []
@@ -593,7 +602,10 @@ def _blocked(
     if unscored:
         shown = "、".join(str(k) for k in unscored[:10]) + ("等" if len(unscored) > 10 else "")
         reasons.append(f"{len(unscored)} 项指标无法计分（第 {shown} 项）")
-    if isinstance(exec_weight, Decimal) and abs(weight_total - 100) > scheme.tolerance:
+    if weight_bad:  # the sum is not known: no "分值合计 …" that leaves them out
+        shown = "、".join(str(k) for k in weight_bad[:10]) + ("等" if len(weight_bad) > 10 else "")
+        reasons.append(f"{len(weight_bad)} 项指标的分值未填写或不是数值（第 {shown} 项）")
+    elif isinstance(exec_weight, Decimal) and abs(weight_total - 100) > scheme.tolerance:
         reasons.append(f"分值合计 {plain(weight_total)}，应为 100")
     return tuple(reasons) or ("数据不完整",)
 

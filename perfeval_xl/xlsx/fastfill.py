@@ -58,6 +58,7 @@ from ..rules.scheme import Scheme, default_scheme
 from ..rules.scoring import Scores
 from . import zippack
 from .fill import field_value
+from .read import custom_properties
 from .sheetxml import MAX_TEXT as MAX_TEXT  # re-exported: batch and the tests use it from here
 from .sheetxml import attr_text as _attr
 from .sheetxml import cell_xml, comments_xml, mark_text, vml_xml, xml_text
@@ -80,7 +81,6 @@ _SHEET_DATA_RE = re.compile(r"<sheetData>.*?</sheetData>|<sheetData/>", re.S)
 _MERGES_RE = re.compile(r'<mergeCells count="\d+">.*?</mergeCells>', re.S)
 _CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 _VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
-_PROPERTY_RE = re.compile(r'<property [^>]*?name="([^"]*)"[^>]*>\s*<vt:lpwstr>(.*?)</vt:lpwstr>', re.S)
 _MODIFIED_RE = re.compile(r"(<dcterms:modified[^>]*>)([^<]*)(</dcterms:modified>)")
 _PART_TYPES = {
     "comments": "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml",
@@ -378,7 +378,7 @@ def read_stamp(path: Path) -> Stamp | None:
             core = pkg.text("docProps/core.xml") if pkg.has("docProps/core.xml") else ""
     except (WorkbookError, OSError):
         return None
-    props = {unescape(n): unescape(v) for n, v in _PROPERTY_RE.findall(custom)}
+    props = custom_properties(custom)
     m = _MODIFIED_RE.search(core)
     return Stamp(props, m.group(2) if m else "")
 
@@ -451,7 +451,7 @@ class CompiledTemplate:
         self._workbook = (workbook[: m.end(1)] + f"'{F.SUMMARY}'!", workbook[m.start(3) :])
 
         custom = parts.data.get("docProps/custom.xml", b"").decode()
-        self.properties = {unescape(n): unescape(v) for n, v in _PROPERTY_RE.findall(custom)}
+        self.properties = custom_properties(custom)
         self._core = parts.data["docProps/core.xml"].decode()
         self._content_types = parts.data["[Content_Types].xml"].decode()
         # the parts as every unit gets them unless it changes them: compressed once

@@ -62,6 +62,7 @@ __all__ = [
     "cell_text",
     "check_header",
     "check_sheets",
+    "custom_properties",
     "evaluation_from_grids",
     "has_entries",
     "read_package",
@@ -500,16 +501,26 @@ def template_version(properties: Mapping[str, str], info_grid: Sequence[Sequence
     return F.TEMPLATE_VERSION
 
 
-_PROPERTY = re.compile(r'<(?:\w+:)?property\b[^>]*\bname="([^"]*)"[^>]*>\s*<(\w+:)?\w+>([^<]*)</')
+_PROPERTY = re.compile(r"<(?:[\w.-]+:)?property\b([^>]*)>(.*?)</(?:[\w.-]+:)?property>", re.S)
+_NAME_ATTR = re.compile(r'\bname="([^"]*)"')
+_TAG = re.compile(r"<[^>]*>")
+
+
+def custom_properties(xml: str) -> dict[str, str]:
+    """name → text of the custom document properties in a docProps/custom.xml, as any program writes them
+    (``<vt:lpwstr>`` with or without attributes or namespace declarations, other prefixes, other types)."""
+    out = {}
+    for m in _PROPERTY.finditer(xml):
+        name = _NAME_ATTR.search(m[1])
+        if name:
+            out[html.unescape(name[1])] = html.unescape(_TAG.sub("", m[2])).strip()
+    return out
 
 
 def package_properties(pkg: Package) -> dict[str, str]:
     """The custom document properties (docProps/custom.xml) of an opened package; {} when it has none."""
     part = pkg.find("docProps/custom.xml")
-    if not part:
-        return {}
-    xml = pkg.text(part)
-    return {html.unescape(m[1]): html.unescape(m[3]) for m in _PROPERTY.finditer(xml)}
+    return custom_properties(pkg.text(part)) if part else {}
 
 
 def book_properties(path: Path) -> dict[str, str]:
