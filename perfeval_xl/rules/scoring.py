@@ -13,7 +13,9 @@ Rules and interpretations (sources: official-rules.md §3, §6; official-rules-s
 - Indicator rows by method (the scheme's default, a common indicator's own, or one the row names in 计分方法):
   * ``ratio`` — 正向 (≥ >): a ≥ t → w, else w·a/t; t = 0 → w (any a ≥ 0 meets it). 反向 (≤ <): a ≤ t → w,
     else w·t/a (R1) or w·(1 − (a − t)/t), 0 at a ≥ 2t (R2); t = 0 → a ≤ 0 full, else 0 ("≤0起" accidents,
-    issue 9). ``=``: as 正向; t = 0: a ≤ 0 → w else 0. A negative a counts as 0 (vendor rule); a negative t
+    issue 9). ``=``: as 正向; t = 0: a ≤ 0 → w else 0. official-rules.md §3 calls a target of 0 on 正向/反向
+    an error; issue 9 found approved forms that set ``≤0起`` for accidents and complaints, so 0 is scored
+    as above (no finding) and only a negative target is refused. A negative a counts as 0 (vendor rule); a negative t
     cannot be scored by ratio (blank, TARGET_NEGATIVE). 定性: the evaluator's own 得分 kept within [0, w].
   * ``bands`` — the points of the first band the 实际完成值 meets, else ``otherwise``; ``deduction`` — w minus
     ``per`` points per ``step`` units the 实际完成值 lies beyond ``threshold`` (proportional unless ``whole``),
