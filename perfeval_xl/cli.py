@@ -48,21 +48,22 @@ app = typer.Typer(
 )
 
 
-@functools.cache
-def _console(stderr: bool) -> Console:
+@functools.lru_cache(maxsize=4)
+def _console(stderr: bool, stream: object) -> Console:
     from rich.console import Console  # only when something is printed through rich
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def out() -> Console:
-    """The console on stdout (created on first use)."""
-    return _console(False)
+    """The console on stdout (created on first use, again when stdout is another stream: a test runner
+    invoking several commands in one process, each with its own terminal width)."""
+    return _console(False, sys.stdout)
 
 
 def err() -> Console:
     """The console on stderr: errors and progress (created on first use)."""
-    return _console(True)
+    return _console(True, sys.stderr)
 
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2

@@ -1277,7 +1277,7 @@ def test_every_rule_is_guarded_as_a_formula(ev: Evaluation, rules: RuleSet) -> N
     book = checks.book_env(ev, s, rules)
     for r in checks.book_rules(rules):
         evaluate(r.when, book)
-    for name in ("score", "aw", "naf", "wt", "unscored", "l1"):
+    for name in scoring.COLUMN_RANGES:
         book[name] = [item.env[name] for item in s.indicators]
     book.update({"execution_score": s.execution_score, "execution_weight": ev.execution_weight or None})
     book["complete"] = evaluate(complete_expr(rules.tolerance), book)

@@ -255,7 +255,7 @@ def test_a_weight_typed_as_text_blocks_the_total_and_is_named() -> None:
     sum that silently leaves it out (it said 分值合计 98 when the clerk's weights made 100)."""
     s = score(_two_rows("2"))
     assert s.total is None and s.grade == ""
-    assert s.blocked == ("1 项指标的分值未填写或不是数值（第 2 项）",)
+    assert s.blocked == ("1 项指标的分值不是数值（第 2 项）",)
     s = score(_two_rows(D(2)))
     assert s.total == D(100)
 

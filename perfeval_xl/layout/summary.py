@@ -15,8 +15,8 @@ there is no 总分 (issue 9 §6) the total cell says 未计 and the reason is pr
 row per indicator, equal 一级/二级 cells merged, ready to print and stamp. ``summary_sheet(None, None,
 scheme)`` is the template's live version (issue 13): formulas that list every filled indicator of
 ``绩效指标`` in order (the k-th row of the block shows the k-th filled row, found through the 计算 sheet), a
-一级/二级 name once per group with a border above each group, and 总分, signatures, stamp and note right
-after the last indicator. Excel prints exactly the used rows (a print area defined by formula); LibreOffice
+一级/二级 name once per group with a border above each group, and 总分, signatures and stamp right
+after the last indicator (the note of the snapshot is left out: one cell cannot hold it). Excel prints exactly the used rows (a print area defined by formula); LibreOffice
 ignores such a print area and prints the prepared rows too (README: what the clerk sees and does there).
 """
 
@@ -41,7 +41,7 @@ DEPARTMENT_FUND_KEYS = ("general_public", "government_fund", "other_income")
 DASH = "—"
 #: Rows of the live 自评表's indicator block: every row the 绩效指标 sheet allows, plus the footer rows.
 LIVE_ROWS = F.INDICATOR_ROWS
-LIVE_FOOTER_ROWS = 8
+LIVE_FOOTER_ROWS = 6  # 总分, a gap, signatures, a gap, the stamp, a gap
 #: Helper columns of the live 自评表 (hidden): the block position k and the 绩效指标 row it shows.
 K_COL, INDEX_COL, COUNT_CELL = "K", "L", "K1"
 
@@ -389,7 +389,7 @@ def _live_block(s: SheetSpec, head: int, scheme: Scheme) -> None:
             "I": (
                 "p_live_text",
                 f'=IF({idx}="",IF({total_row},IF(总分="",未计总分原因,"等级："&等级),IF({k}={n}+5,"单位（盖章）",'
-                f'IF({k}={n}+7,"{NOTE}",""))),{at(ind("deviation_note"))}&"")',
+                f'"")),{at(ind("deviation_note"))}&"")',
             ),
         }
         for letter, (style, formula) in cells.items():
@@ -419,7 +419,7 @@ def _live_block(s: SheetSpec, head: int, scheme: Scheme) -> None:
         area=f"A1:I{last}",
         repeat_rows=f"{head}:{head}",
         margins_cm=(1.5, 2.0, 1.5, 1.2),
-        dynamic_last_row=f"{first - 1}+{n}+7",
+        dynamic_last_row=f"{first - 1}+{n}+5",
     )
 
 

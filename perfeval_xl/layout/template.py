@@ -483,13 +483,13 @@ def indicators_sheet(scheme: Scheme) -> SheetSpec:
 def reason_expr(scheme: Scheme) -> Expr:
     """The one-line reason 总分 is blank, as the workbook shows it (the Python text also names the rows)."""
     ew, es = Ref(scoring.EXEC_WEIGHT), Ref(scoring.EXEC_SCORE)
-    unscored, filled, bad = Sum(Ref(scoring.UNSCORED)), Sum(Ref("filled")), Sum(Ref(scoring.WEIGHT_BAD))
+    unscored, filled, bad = Sum(Ref(scoring.UNSCORED)), Sum(Ref("filled")), Sum(Ref(scoring.WEIGHT_TEXT))
     weight_sum = ew + Sum(Ref(scoring.WEIGHTS))
     parts = [
         If(filled.eq(0), "没有绩效指标；", ""),
         If(Not(IsNumber(ew)), "执行率分值未填写；", If(Not(IsNumber(es)), "执行率无法计算；", "")),
         If(unscored.gt(0), Text(unscored).cat(" 项指标无法计分（见“绩效指标”表“问题”列）；"), ""),
-        If(bad.gt(0), Text(bad).cat(" 项指标的分值未填写或不是数值；"), ""),
+        If(bad.gt(0), Text(bad).cat(" 项指标的分值不是数值；"), ""),
         If(
             And(IsNumber(ew), bad.eq(0)),
             If(

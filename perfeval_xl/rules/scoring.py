@@ -89,16 +89,16 @@ TOTAL, COMPLETE = "total", "complete"
 LEVELS_HERE = "lv"
 LEVELS_ALL = "lv_all"
 # Column ranges over all indicator rows (a step's values, top to bottom).
-SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S, WEIGHT_BAD = (
+SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S, WEIGHT_TEXT = (
     "score",
     "aw",
     "naf",
     "wt",
     "unscored",
     "l1",
-    "wbad",
+    "wtxt",  # 1 where a 分值 is written but is not a number ("2" typed as text, 十): the sum is unknown
 )
-COLUMN_RANGES = (SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S, WEIGHT_BAD)
+COLUMN_RANGES = (SCORES, APPLICABLE_WEIGHTS, NA_FLAGS, WEIGHTS, UNSCORED, LEVEL1S, WEIGHT_TEXT)
 
 
 # ------------------------------------------------------------------------------------ scoring methods
@@ -254,11 +254,10 @@ def scoring_steps(scheme: Scheme) -> list[Step]:
         has_level = Or(Not(Ref("z_level1")), Not(Ref("z_level2")))
         steps.append(Step(LEVELS_HERE, If(And(Ref("filled").eq(1), has_level), 1, 0), "填有一级或二级"))
     na_mark = Or(*(Ref("w_n").eq(m) for m in vocab.NOT_APPLICABLE))
-    wbad = And(
-        Ref("filled"),
-        Or(And(Not(na), Ref("z_weight")), And(IsText(w), Not(Ref("z_weight")), Not(And(na, na_mark)))),
-    )
+    wtext = And(Ref("filled"), IsText(w), Not(Ref("z_weight")), Not(And(na, na_mark)))
+    wbad = Or(And(Ref("filled"), Not(na), Ref("z_weight")), Ref(WEIGHT_TEXT).eq(1))
     steps.insert(0, Step("w_n", normalise_expr(w, vocab.NORMALISE_WORD), "分值（规范化）"))
+    steps.append(Step(WEIGHT_TEXT, If(wtext, 1, 0), "分值写了但不是数值"))
     steps.append(Step("wbad", If(wbad, 1, 0), "分值缺失或非数值"))
     band = Ref("b_cell")
     inferred = If(
@@ -381,15 +380,16 @@ def _execution_score_expr(method: Method) -> Expr:
 
 @functools.cache
 def complete_expr(tolerance: Decimal) -> Expr:
-    """1 when 总分 may be computed (issue 9 §6): 执行率得分 defined or worth 0, no unscored row, every
-    applicable row's 分值 a number (a 分值 typed as text would leave the sum short without a word), 分值 = 100."""
+    """1 when 总分 may be computed (issue 9 §6): 执行率得分 defined or worth 0, no unscored row, no 分值 written
+    as something that is not a number (a row with a 分值 that cannot be scored; the sum would leave it out
+    without a word), 分值 = 100. A row with no 分值 at all is not counted (REQUIRED_MISSING says so)."""
     exec_score, exec_weight = Ref(EXEC_SCORE), Ref(EXEC_WEIGHT)
     weight_sum = exec_weight + Sum(Ref(WEIGHTS))
     return And(
         IsNumber(exec_weight),
         IsNumber(exec_score),
         Sum(Ref(UNSCORED)).eq(0),
-        Sum(Ref(WEIGHT_BAD)).eq(0),
+        Sum(Ref(WEIGHT_TEXT)).eq(0),
         Guard(IsNumber(exec_weight), Abs(weight_sum - 100).le(tolerance)),
     )
 
@@ -530,7 +530,7 @@ def score(ev: Evaluation, scheme: Scheme | None = None) -> Scores:
         unscored = env["unscored"] == 1
         if unscored:
             unscored_positions.append(position)
-        if env[WEIGHT_BAD] == 1:
+        if env[WEIGHT_TEXT] == 1:
             weight_bad_positions.append(position)
         items.append(
             IndicatorScore(
@@ -606,7 +606,7 @@ def _blocked(
         reasons.append(f"{len(unscored)} 项指标无法计分（第 {shown} 项）")
     if weight_bad:  # the sum is not known: no "分值合计 …" that leaves them out
         shown = "、".join(str(k) for k in weight_bad[:10]) + ("等" if len(weight_bad) > 10 else "")
-        reasons.append(f"{len(weight_bad)} 项指标的分值未填写或不是数值（第 {shown} 项）")
+        reasons.append(f"{len(weight_bad)} 项指标的分值不是数值（第 {shown} 项）")
     elif isinstance(exec_weight, Decimal) and abs(weight_total - 100) > scheme.tolerance:
         reasons.append(f"分值合计 {plain(weight_total)}，应为 100")
     return tuple(reasons) or ("数据不完整",)
