@@ -10,7 +10,7 @@ each is generated, then
   would take too long for.
 
 Run: ``python benchmarks/bench_memory.py`` (fill at 10 000 and 100 000, plan at 1 000 000; the 100 000 fill
-takes about 15–30 minutes on 2 CPUs), ``--quick`` for CI (fill at 200 and 2 000, plan at 20 000).
+takes about 15–30 minutes on 2 CPUs), ``--quick`` for CI (fill at 200 and 1 000, plan at 20 000).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--fill", type=int, nargs="*", help="fill sizes (default 10000 100000)")
     parser.add_argument("--plan", type=int, nargs="*", help="plan sizes (default 1000000)")
     args = parser.parse_args()
-    fill_sizes = args.fill if args.fill is not None else ([200, 2000] if args.quick else [10_000, 100_000])
+    fill_sizes = args.fill if args.fill is not None else ([200, 1000] if args.quick else [10_000, 100_000])
     plan_sizes = args.plan if args.plan is not None else ([20_000] if args.quick else [1_000_000])
     with tempfile.TemporaryDirectory(prefix="perfeval-mem-csv-") as tmp:
         for n in plan_sizes:
