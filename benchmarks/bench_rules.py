@@ -1,0 +1,161 @@
+"""Benchmark the rules in Python (issue 14): ``service.evaluate`` (scores + checks) per evaluation.
+
+    python benchmarks/bench_rules.py                    # best of 7 rounds, three schemes, 9/20/100 indicators
+    python benchmarks/bench_rules.py --before 5485dba   # also time the code of that commit (git archive)
+    python benchmarks/bench_rules.py --repeat 3 --quick # fewer rounds (CI)
+
+What is measured, in one run on one machine, each code version in a fresh process:
+
+- ``service.evaluate(ev, scheme)`` of tests/factories.valid_evaluation with its 9 indicators repeated to
+  9, 20 and 100 rows (each copy renamed, so no row is a duplicate), under the national scheme,
+  chongqing-bmzt and hunan-bmzt; and its two halves, ``scoring.score`` and ``checks.check`` (given the
+  scores). Best mean over ``--repeat`` rounds of several calls each, after one warm-up call (the rules are
+  compiled once per scheme and process; the warm-up pays for it and its time is printed apart).
+- the floor, in the same process: ``copy.deepcopy(ev)`` of the same evaluation (what merely walking the
+  model once costs in Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SCHEMES = ("national", "chongqing-bmzt", "hunan-bmzt")
+SIZES = (9, 20, 100)
+
+
+def best(f, repeat: int, number: int) -> float:  # type: ignore[no-untyped-def]
+    """Best mean of ``number`` calls over ``repeat`` rounds, in seconds (the noise floor of a shared VM)."""
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(number):
+            f()
+        out.append((time.perf_counter() - t) / number)
+    return min(out)
+
+
+def child(root: str, repeat: int) -> dict[str, float]:
+    """Time this code version (``root``) in this process; seconds by key."""
+    sys.path.insert(0, root)
+    sys.path.insert(1, str(ROOT / "tests"))
+    import copy
+
+    from factories import valid_evaluation, valid_indicators
+
+    from perfeval_xl import service
+    from perfeval_xl.model import Indicator
+    from perfeval_xl.rules import checks, scoring
+    from perfeval_xl.rules.scheme import get_scheme
+
+    out: dict[str, float] = {}
+    for scheme_id in SCHEMES:
+        scheme = get_scheme(scheme_id)
+        for n in SIZES:
+            ev = valid_evaluation()
+            base = valid_indicators()
+            ev.indicators = [
+                Indicator(**{**base[i % 9].__dict__, "name": f"{base[i % 9].name}{i // 9 or ''}"})
+                for i in range(n)
+            ]
+            key = f"{scheme_id}:{n}"
+            t = time.perf_counter()
+            service.evaluate(ev, scheme)
+            out[f"{key}:first"] = time.perf_counter() - t
+            number = max(3, 300 // n)
+            out[f"{key}:evaluate"] = best(lambda: service.evaluate(ev, scheme), repeat, number)  # noqa: B023
+            out[f"{key}:score"] = best(lambda: scoring.score(ev, scheme), repeat, number)  # noqa: B023
+            scores = scoring.score(ev, scheme)
+            out[f"{key}:check"] = best(lambda: checks.check(ev, scheme, scores), repeat, number)  # noqa: B023
+            out[f"{key}:deepcopy"] = best(lambda: copy.deepcopy(ev), repeat, number)  # noqa: B023
+    return out
+
+
+def run_child(root: Path, repeat: int) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", str(root), "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode:
+        raise SystemExit(f"child for {root} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before", help="a commit to time as 'before' (its code from git archive)")
+    parser.add_argument("--repeat", type=int, default=7, help="rounds; the best is kept")
+    parser.add_argument("--quick", action="store_true", help="3 rounds")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    repeat = 3 if args.quick else args.repeat
+    if args.child:
+        print(json.dumps(child(args.child, repeat)))
+        return
+    print(
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()}"
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-rules-") as tmp:
+        roots = {"after": ROOT}
+        if args.before:
+            before = Path(tmp) / "before"
+            before.mkdir()
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", args.before], capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+            roots = {"before": before, "after": ROOT}
+        results = {label: run_child(root, repeat) for label, root in roots.items()}
+    after = results["after"]
+    print(
+        f"\nservice.evaluate per evaluation (best of {repeat} rounds); floor: copy.deepcopy(ev), same process"
+    )
+    head = "| scheme | indicators |"
+    rule = "|---|---|"
+    if "before" in results:
+        head += " before | after | speed-up | before / floor |"
+        rule += "---|---|---|---|"
+    else:
+        head += " evaluate |"
+        rule += "---|"
+    head += " score | check | first call | floor | after / floor |"
+    rule += "---|---|---|---|---|"
+    print(head)
+    print(rule)
+    for scheme_id in SCHEMES:
+        for n in SIZES:
+            key = f"{scheme_id}:{n}"
+            floor = after[f"{key}:deepcopy"]
+            line = f"| {scheme_id} | {n} |"
+            if "before" in results:
+                b = results["before"][f"{key}:evaluate"]
+                line += (
+                    f" {ms(b)} | {ms(after[f'{key}:evaluate'])} | ×{b / after[f'{key}:evaluate']:.1f} |"
+                    f" {b / results['before'][f'{key}:deepcopy']:.1f} |"
+                )
+            else:
+                line += f" {ms(after[f'{key}:evaluate'])} |"
+            line += (
+                f" {ms(after[f'{key}:score'])} | {ms(after[f'{key}:check'])} | {ms(after[f'{key}:first'])} |"
+                f" {ms(floor)} | {after[f'{key}:evaluate'] / floor:.1f} |"
+            )
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
