@@ -52,10 +52,10 @@ from .expr import (
     Sum,
     SumIf,
     Value,
-    compile_expr,
     plain,
     round_half_up,
 )
+from .pycompile import Conditions, compile_conditions
 from .scheme import Scheme, default_scheme
 
 ERROR, WARNING, INFO = Level.ERROR, Level.WARNING, Level.INFO
@@ -1676,19 +1676,35 @@ def _refs(expr: Expr) -> set[str]:
     return refs_of(expr)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A scheme's rules in force, each with its level, and their conditions compiled (rules.pycompile)."""
+
+    rows: tuple[tuple[RowRule, Level], ...]
+    row_conditions: Conditions
+    books: tuple[tuple[BookRule, Level], ...]
+    book_conditions: Conditions
+    unscored: tuple[RowRule, Level, Conditions] | None
+
+
+#: What a row rule reads besides its row's program (given by ``check``).
+_ROW_EXTRAS = (NAMES_UP_TO_HERE, scoring.LEVELS_ALL, scoring.RATE, "dup_of")
+
+
 @functools.lru_cache(maxsize=32)
-def _compiled(
-    scheme: Scheme,
-) -> tuple[list[tuple[RowRule, Level, Any]], list[tuple[BookRule, Level, Any]], Any]:
-    rows = [
-        (rl, lv, compile_expr(rl.when, True)) for rl in _row_rules(scheme) if (lv := rule_level(rl, scheme))
-    ]
-    books = [
-        (bl, lv, compile_expr(bl.when, True)) for bl in _book_rules(scheme) if (lv := rule_level(bl, scheme))
-    ]
+def _compiled(scheme: Scheme) -> _Compiled:
+    kinds = scoring.row_program(scheme).compiled.kinds
+    rows = tuple((rl, lv) for rl in _row_rules(scheme) if (lv := rule_level(rl, scheme)))
+    books = tuple((bl, lv) for bl in _book_rules(scheme) if (lv := rule_level(bl, scheme)))
     unscored = unscored_rule()
     lv = rule_level(unscored, scheme)
-    return rows, books, (unscored, lv, compile_expr(unscored.when, True)) if lv else None
+    return _Compiled(
+        rows,
+        compile_conditions([rl.when for rl, _ in rows], kinds, extra_names=_ROW_EXTRAS),
+        books,
+        compile_conditions([bl.when for bl, _ in books]),
+        (unscored, lv, compile_conditions([unscored.when], kinds, extra_names=(ROW_ERRORS,))) if lv else None,
+    )
 
 
 def check(
@@ -1701,37 +1717,44 @@ def check(
     scheme = scheme or default_scheme()
     if scores is None:
         scores = scoring.score(ev, scheme)
-    row_rules_, book_rules_, unscored = _compiled(scheme)
+    rules = _compiled(scheme)
     names: list[object] = []
     env_book = book_env(ev, scores, scheme)
     out: list[Finding] = []
-    for rule, level, fn in book_rules_:
-        if fn(env_book):
-            ctx = BookCtx(ev, env_book, scheme, scores)
-            out.append(Finding(rule.code, level, rule.message(ctx), field=rule.field))
+    for j in rules.book_conditions.holding(env_book, {}):
+        rule, level = rules.books[j]
+        ctx = BookCtx(ev, env_book, scheme, scores)
+        out.append(Finding(rule.code, level, rule.message(ctx), field=rule.field))
     levels_all = env_book[scoring.LEVELS_HERE]
     k = 0
     first_seen: dict[str, int] = {}
     for i, (ind, item) in enumerate(zip(ev.indicators, scores.indicators, strict=True)):
-        env = dict(item.env)
-        names.append(env.get("nm"))
-        if not env.get("filled"):
+        row = item.env
+        names.append(row.get("nm"))
+        if not row.get("filled"):
             continue
         k += 1
-        env["dup_of"] = first_seen.setdefault(str(env.get("nm")), k)
-        env[NAMES_UP_TO_HERE] = names
-        env[scoring.LEVELS_ALL] = levels_all
-        env[scoring.RATE] = scores.execution_rate
-        ctx = RowCtx(ind, k, env, scheme, env_book)
+        extra = {
+            "dup_of": first_seen.setdefault(str(row.get("nm")), k),
+            NAMES_UP_TO_HERE: names,
+            scoring.LEVELS_ALL: levels_all,
+            scoring.RATE: scores.execution_rate,
+        }
+        holding = rules.row_conditions.holding(row, extra)
         errors = 0
-        for rule, level, fn in row_rules_:
-            if fn(env):
+        if holding:
+            # What a message sees: the row's program and what the rules read besides (as one mapping).
+            env = {**row, **extra}
+            ctx = RowCtx(ind, k, env, scheme, env_book)
+            for j in holding:
+                rule, level = rules.rows[j]
                 out.append(Finding(rule.code, level, rule.message(ctx), field=f"indicators[{i}].{rule.attr}"))
                 errors += level is ERROR
-        if unscored is not None:
-            env[ROW_ERRORS] = Decimal(errors)
-            rule, level, fn = unscored
-            if fn(env):
+        if rules.unscored is not None:
+            rule, level, condition = rules.unscored
+            row_errors = {ROW_ERRORS: Decimal(errors)}
+            if condition.holding(row, row_errors):
+                ctx = RowCtx(ind, k, {**row, **extra, **row_errors}, scheme, env_book)
                 out.append(Finding(rule.code, level, rule.message(ctx), field=f"indicators[{i}].{rule.attr}"))
     order = {code: n for n, code in enumerate(CATALOG)}
     return sorted(out, key=lambda f: order[f.code])
