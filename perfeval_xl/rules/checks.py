@@ -55,7 +55,13 @@ from .expr import (
     plain,
     round_half_up,
 )
-from .pycompile import Conditions, compile_conditions
+from .pycompile import (
+    COMPILE_AFTER_EVALUATIONS,
+    COMPILE_AFTER_ROWS,
+    Tiered,
+    compile_conditions,
+    walk_conditions,
+)
 from .scheme import Scheme, default_scheme
 
 ERROR, WARNING, INFO = Level.ERROR, Level.WARNING, Level.INFO
@@ -1678,33 +1684,56 @@ def _refs(expr: Expr) -> set[str]:
 
 @dataclass(frozen=True)
 class _Compiled:
-    """A scheme's rules in force, each with its level, and their conditions compiled (rules.pycompile)."""
+    """A scheme's rules in force, each with its level, and their conditions: on rules.expr's closures for
+    the first rows and evaluations, then compiled (rules.pycompile: the same results, faster)."""
 
     rows: tuple[tuple[RowRule, Level], ...]
-    row_conditions: Conditions
+    row_holding: Tiered[list[int]]
     books: tuple[tuple[BookRule, Level], ...]
-    book_conditions: Conditions
-    unscored: tuple[RowRule, Level, Conditions] | None
+    book_holding: Tiered[list[int]]
+    unscored: tuple[RowRule, Level, Tiered[list[int]]] | None
 
 
 #: What a row rule reads besides its row's program (given by ``check``).
 _ROW_EXTRAS = (NAMES_UP_TO_HERE, scoring.LEVELS_ALL, scoring.RATE, "dup_of")
 
 
+def _tiered(
+    conditions: list[Expr], after: int, scheme: Scheme | None = None, extra: tuple[str, ...] = ()
+) -> Tiered[list[int]]:
+    """Conditions run as Conditions.holding(env, extra); over a row's program when ``scheme`` is given."""
+
+    def build() -> Callable[..., list[int]]:
+        kinds = scoring.row_program(scheme).compiled.kinds if scheme is not None else None
+        return compile_conditions(conditions, kinds, extra_names=extra).holding
+
+    return Tiered(walk_conditions(conditions), build, after)
+
+
 @functools.lru_cache(maxsize=32)
 def _compiled(scheme: Scheme) -> _Compiled:
-    kinds = scoring.row_program(scheme).compiled.kinds
     rows = tuple((rl, lv) for rl in _row_rules(scheme) if (lv := rule_level(rl, scheme)))
     books = tuple((bl, lv) for bl in _book_rules(scheme) if (lv := rule_level(bl, scheme)))
     unscored = unscored_rule()
     lv = rule_level(unscored, scheme)
     return _Compiled(
         rows,
-        compile_conditions([rl.when for rl, _ in rows], kinds, extra_names=_ROW_EXTRAS),
+        _tiered([rl.when for rl, _ in rows], COMPILE_AFTER_ROWS, scheme, _ROW_EXTRAS),
         books,
-        compile_conditions([bl.when for bl, _ in books]),
-        (unscored, lv, compile_conditions([unscored.when], kinds, extra_names=(ROW_ERRORS,))) if lv else None,
+        _tiered([bl.when for bl, _ in books], COMPILE_AFTER_EVALUATIONS),
+        (unscored, lv, _tiered([unscored.when], COMPILE_AFTER_ROWS, scheme, (ROW_ERRORS,))) if lv else None,
     )
+
+
+def compile_now(scheme: Scheme) -> None:
+    """Run ``scheme``'s row program and rules compiled from now on, instead of after the first rows and
+    evaluations (rules.pycompile): for a batch that will check many workbooks, and for tests."""
+    scoring.row_program(scheme).compile_now()
+    rules = _compiled(scheme)
+    rules.row_holding.compile()
+    rules.book_holding.compile()
+    if rules.unscored is not None:
+        rules.unscored[2].compile()
 
 
 def check(
@@ -1721,7 +1750,7 @@ def check(
     names: list[object] = []
     env_book = book_env(ev, scores, scheme)
     out: list[Finding] = []
-    for j in rules.book_conditions.holding(env_book, {}):
+    for j in rules.book_holding(env_book, {}):
         rule, level = rules.books[j]
         ctx = BookCtx(ev, env_book, scheme, scores)
         out.append(Finding(rule.code, level, rule.message(ctx), field=rule.field))
@@ -1740,7 +1769,7 @@ def check(
             scoring.LEVELS_ALL: levels_all,
             scoring.RATE: scores.execution_rate,
         }
-        holding = rules.row_conditions.holding(row, extra)
+        holding = rules.row_holding(row, extra)
         errors = 0
         if holding:
             # What a message sees: the row's program and what the rules read besides (as one mapping).
@@ -1753,7 +1782,7 @@ def check(
         if rules.unscored is not None:
             rule, level, condition = rules.unscored
             row_errors = {ROW_ERRORS: Decimal(errors)}
-            if condition.holding(row, row_errors):
+            if condition(row, row_errors):
                 ctx = RowCtx(ind, k, {**row, **extra, **row_errors}, scheme, env_book)
                 out.append(Finding(rule.code, level, rule.message(ctx), field=f"indicators[{i}].{rule.attr}"))
     order = {code: n for n, code in enumerate(CATALOG)}
@@ -1767,6 +1796,7 @@ __all__ = [
     "RowRule",
     "book_rules",
     "check",
+    "compile_now",
     "parse_number_text",
     "row_rules",
 ]

@@ -39,7 +39,7 @@ How the spreadsheet semantics are kept (rules.expr is the definition; each point
   a text ``x`` is one set lookup.
 - A node that may raise FormulaError under ISNUMBER/ISTEXT/ISERROR/IFERROR becomes a small function with
   ``try``/``except FormulaError`` returning a sentinel (``_ERR``); a node that cannot raise is inlined.
-- A subtree without inputs is evaluated once by ``rules.expr.evaluate`` and becomes a constant.
+- A subtree without inputs is evaluated once by rules.expr's closures and becomes a constant.
 - An expression nested deeper than Python's parser allows is moved into a function of its own.
 """
 
@@ -50,6 +50,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from .expr import (
     _CTX,
@@ -67,7 +68,7 @@ from .expr import (
     _num,
     _text,
     _truth,
-    evaluate,
+    compile_expr,
     round_half_up,
 )
 
@@ -205,8 +206,7 @@ _RUNTIME: dict[str, object] = {
 # ------------------------------------------------------------------------------------------ the generator
 
 
-@dataclass(frozen=True)
-class _Code:
+class _Code(NamedTuple):
     """A generated Python expression: its text, the kinds of its value, whether it may raise FormulaError,
     how deep its parentheses nest, and its value when it is a constant."""
 
@@ -218,10 +218,13 @@ class _Code:
     as_int: str | None = None  # LEN: the same length as a Python int (compared with numbers as it is)
 
 
-@dataclass(frozen=True)
-class _Var:
+class _Var(NamedTuple):
+    """A variable of the generated code: its identifier, its kinds, and for a text (or blank) the identifier
+    of its casefolded copy (assigned once after it when a comparison uses it)."""
+
     ident: str
     kinds: Kinds
+    folded: str | None = None
 
 
 Scope = Mapping[str, _Var]
@@ -237,15 +240,6 @@ def _kinds_of(value: object) -> Kinds:
     if value.__class__ is str:
         return _S
     return ANY
-
-
-def _refs(expr: Expr) -> set[str]:
-    if isinstance(expr, Ref):
-        return {expr.name}
-    out: set[str] = set()
-    for child in _children(expr):
-        out |= _refs(child)
-    return out
 
 
 def _children(expr: Expr) -> tuple[Expr, ...]:
@@ -267,7 +261,11 @@ class _Generator:
         self.helpers: list[str] = []
         self._constants: dict[tuple[type, object], str] = {}
         self._count = 0
-        self._refs: dict[int, frozenset[str]] = {}
+        self._refs: dict[Expr, frozenset[str]] = {}
+        self._memo: dict[tuple[Expr, tuple[_Var, ...]], _Code] = {}
+        self._taken: set[str] = set()
+        #: Casefolded copies used by the function being generated: identifier → its assignment.
+        self.folds: dict[str, str] = {}
 
     # -- names and constants
 
@@ -289,34 +287,71 @@ class _Generator:
         return self._constants[key]
 
     def refs(self, expr: Expr) -> frozenset[str]:
-        got = self._refs.get(id(expr))
+        """The names ``expr`` reads (memoised: trees share subtrees)."""
+        got = self._refs.get(expr)
         if got is None:
-            got = self._refs[id(expr)] = frozenset(_refs(expr))
+            if isinstance(expr, Ref):
+                got = frozenset((expr.name,))
+            else:
+                got = frozenset().union(*(self.refs(c) for c in _children(expr)))
+            self._refs[expr] = got
         return got
+
+    def var(self, prefix: str, name: str, kinds: Kinds) -> _Var:
+        """A new variable for ``name`` (a text or blank one with a casefolded copy at hand)."""
+        ident = _identifier(prefix, name, self._taken)
+        folded = _identifier("f_", name, self._taken) if kinds <= _S | _E else None
+        return _Var(ident, kinds, folded)
+
+    def fold(self, var: _Var) -> str:
+        """The casefolded copy of a text (or blank: "") variable, assigned in the function using it."""
+        assert var.folded is not None
+        source = f"{var.ident}.casefold()" if var.kinds <= _S else f"({var.ident} or '').casefold()"
+        self.folds.setdefault(var.folded, f"{var.folded} = {source}")
+        return var.folded
+
+    def function(self, header: str, lines: list[tuple[str, Sequence[_Var]]], tail: Sequence[str]) -> str:
+        """A function: ``header``, each line with the variables it assigns (followed by the casefolded
+        copies of those the function uses), then ``tail``."""
+        out = [header]
+        for line, assigned in lines:
+            out.append(f"    {line}")
+            out.extend(f"    {self.folds[v.folded]}" for v in assigned if v.folded in self.folds)
+        out.extend(f"    {line}" for line in tail)
+        self.folds, self._memo = {}, {}  # code remembered inside this function may use its folds
+        return "\n".join(out) + "\n"
 
     # -- expressions
 
     def code(self, expr: Expr, scope: Scope) -> _Code:
         """``expr`` as a Python expression over the variables of ``scope``."""
-        if not isinstance(expr, Const | Ref) and not self.refs(expr):
-            try:
-                value = evaluate(expr, {})
-            except FormulaError:
-                pass
-            else:
-                return self.literal(value)
-        out = self._code(expr, scope)
-        return self.outline(expr, out, scope, catch=False) if out.depth > _MAX_DEPTH else out
-
-    def literal(self, value: Value) -> _Code:
-        return _Code(self.constant(value), _kinds_of(value), False, 0, (value,))
-
-    def _code(self, expr: Expr, scope: Scope) -> _Code:
         if isinstance(expr, Const):
             return self.literal(expr.value)
         if isinstance(expr, Ref):
             var = scope[expr.name]
             return _Code(var.ident, var.kinds, False)
+        refs = self.refs(expr)
+        if not refs:  # a constant: its value, as lazy as the code generated (ISERROR(AND(…)) may differ)
+            try:
+                value = compile_expr(expr, self.lazy)({})
+            except FormulaError:
+                pass
+            else:
+                return self.literal(value)
+        # Trees share subtrees: the same subtree over the same variables is the same code.
+        key = (expr, tuple(scope[n] for n in sorted(refs)))
+        out = self._memo.get(key)
+        if out is None:
+            out = self._code(expr, scope)
+            if out.depth > _MAX_DEPTH:
+                out = self.outline(expr, out, scope, catch=False)
+            self._memo[key] = out
+        return out
+
+    def literal(self, value: Value) -> _Code:
+        return _Code(self.constant(value), _kinds_of(value), False, 0, (value,))
+
+    def _code(self, expr: Expr, scope: Scope) -> _Code:
         if isinstance(expr, BinOp):
             return self.binop(expr, scope)
         if isinstance(expr, Cmp):
@@ -330,7 +365,10 @@ class _Generator:
     def outline(self, expr: Expr, c: _Code, scope: Scope, *, catch: bool) -> _Code:
         """The code ``c`` of ``expr`` as a call of a function of its own, whose parameters are the variables
         ``c`` reads (with ``catch``: returning _ERR for FormulaError)."""
-        params = ", ".join(scope[n].ident for n in sorted(self.refs(expr)))
+        names = sorted(self.refs(expr))
+        idents = [scope[n].ident for n in names]
+        idents += [f for n in names if (f := scope[n].folded) and re.search(rf"\b{f}\b", c.text)]
+        params = ", ".join(idents)
         name = self.fresh("_h")
         if catch and c.raises:
             self.helpers.append(
@@ -388,6 +426,9 @@ class _Generator:
             return _Code(f"({a} {py} {b})", _B, raises, depth)
         if right.const is not None and right.kinds <= _S:
             folded = repr(right.const[0].casefold())  # type: ignore[union-attr]
+            var = scope[left_expr.name] if isinstance(left_expr, Ref) else None
+            if var is not None and var.folded is not None and left.kinds <= _S | _E:
+                return _Code(f"({self.fold(var)} {py} {folded})", _B, raises, depth)
             if left.kinds <= _S:
                 return _Code(f"({left.text}.casefold() {py} {folded})", _B, raises, depth)
             if left.kinds <= _S | _E:  # blank equals ""
@@ -450,7 +491,10 @@ class _Generator:
         """OR(x = "a", x = "b", …) on a text (or blank) x: one lookup in a set of casefolded constants."""
         var = scope[run[0].left.name]  # type: ignore[attr-defined]
         options = frozenset(r.right.value.casefold() for r in run)  # type: ignore[attr-defined]
-        subject = f"{var.ident}.casefold()" if var.kinds <= _S else f"({var.ident} or '').casefold()"
+        if var.folded is not None:
+            subject = self.fold(var)
+        else:
+            subject = f"{var.ident}.casefold()" if var.kinds <= _S else f"({var.ident} or '').casefold()"
         return _Code(f"({subject} in {self.constant(options)})", _B, False, 2)
 
 
@@ -485,7 +529,7 @@ def narrow(scope: Scope, cond: Expr, holds: bool) -> Scope:
     out = dict(scope)
     for name, kinds in facts.items():
         if name in out:
-            out[name] = _Var(out[name].ident, out[name].kinds & kinds)
+            out[name] = out[name]._replace(kinds=out[name].kinds & kinds)
     return out
 
 
@@ -527,16 +571,22 @@ def _guarded(g: _Generator, expr: Expr, scope: Scope) -> _Code:
 
 def _f_isnumber(g: _Generator, args: tuple[Expr, ...], scope: Scope) -> _Code:
     c = _guarded(g, args[0], scope)
+    if c.const is not None:
+        return g.literal(isinstance(c.const[0], Decimal))
     return _Code(f"isinstance({c.text}, Decimal)", _B, False, c.depth + 1)
 
 
 def _f_istext(g: _Generator, args: tuple[Expr, ...], scope: Scope) -> _Code:
     c = _guarded(g, args[0], scope)
+    if c.const is not None:
+        return g.literal(c.const[0].__class__ is str)
     return _Code(f"({c.text}.__class__ is str)", _B, False, c.depth + 1)
 
 
 def _f_iserror(g: _Generator, args: tuple[Expr, ...], scope: Scope) -> _Code:
     c = _guarded(g, args[0], scope)
+    if c.const is not None:
+        return g.literal(False)
     return _Code(f"({c.text} is _ERR)", _B, False, c.depth + 1)
 
 
@@ -684,6 +734,85 @@ _FUNCS: dict[str, Callable[[_Generator, tuple[Expr, ...], Scope], _Code]] = {
 }
 
 
+# ------------------------------------------------------------------------------------------ when to compile
+
+#: Calls a unit runs on rules.expr's closures before it is compiled: rows for a row program and the row
+#: rules, evaluations for the book rules. Generating and compiling a scheme's code takes about 50 ms, what
+#: the compiled code saves over a few hundred rows (measured: benchmarks/bench_rules.py); one workbook (the
+#: command line, a click in Excel) never pays for it, a batch pays for it once per process.
+COMPILE_AFTER_ROWS = 200
+COMPILE_AFTER_EVALUATIONS = 10
+
+T = TypeVar("T")
+
+
+class Tiered(Generic[T]):
+    """A function run by ``slow`` (closures: nothing to build) for its first ``after`` calls, then by what
+    ``build()`` returns (built once). Both give the same results: only the speed differs."""
+
+    def __init__(self, slow: Callable[..., T], build: Callable[[], Callable[..., T]], after: int) -> None:
+        self._slow, self._build, self._left = slow, build, after
+        self._fast: Callable[..., T] | None = None
+
+    def __call__(self, *args: Any) -> T:
+        if self._fast is not None:
+            return self._fast(*args)
+        if self._left > 0:
+            self._left -= 1
+            return self._slow(*args)
+        return self.compile()(*args)
+
+    def compile(self) -> Callable[..., T]:
+        """Build the compiled function now (if not yet) and run it from now on."""
+        if self._fast is None:
+            self._fast = self._build()
+        return self._fast
+
+
+def walk_program(
+    groups: Sequence[tuple[str, Sequence[tuple[str, Expr]]]], rest: Sequence[tuple[str, Expr]]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``compile_program``'s function on rules.expr's closures (lazy; each group cached by its input)."""
+    cached = tuple((source, _cached_group(source, steps)) for source, steps in groups)
+    closures = tuple((name, compile_expr(expr, True)) for name, expr in rest)
+
+    def run(env: dict[str, Any]) -> dict[str, Any]:
+        for source, read in cached:
+            env.update(read(env.get(source)))
+        for name, fn in closures:
+            env[name] = fn(env)
+        return env
+
+    return run
+
+
+def _cached_group(source: str, steps: Sequence[tuple[str, Expr]]) -> Callable[[Value], dict[str, Value]]:
+    compiled = tuple((name, compile_expr(expr, True)) for name, expr in steps)
+
+    @functools.lru_cache(maxsize=4096)
+    def read(x: Value) -> dict[str, Value]:
+        env: dict[str, Value] = {source: x}
+        for name, fn in compiled:
+            env[name] = fn(env)
+        del env[source]
+        return env
+
+    return read
+
+
+def walk_conditions(
+    conditions: Sequence[Expr],
+) -> Callable[[Mapping[str, object], Mapping[str, object]], list[int]]:
+    """``Conditions.holding`` on rules.expr's closures (lazy): ``extra`` is merged into a copy of ``env``."""
+    closures = [compile_expr(c, True) for c in conditions]
+
+    def holding(env: Mapping[str, object], extra: Mapping[str, object]) -> list[int]:
+        merged = {**env, **extra} if extra else env
+        return [i for i, fn in enumerate(closures) if fn(merged)]  # type: ignore[arg-type]
+
+    return holding
+
+
 # ------------------------------------------------------------------------------------------ compiled units
 
 
@@ -725,44 +854,42 @@ def compile_program(
     steps, in order. An input is read with ``env.get`` (a group's) or ``env[…]`` (the rest's).
     """
     g = _Generator(lazy=True)
-    taken: set[str] = set()
-    lines = ["def run(env):"]
+    lines: list[tuple[str, Sequence[_Var]]] = []
     scope: dict[str, _Var] = {}
     kinds: dict[str, Kinds] = {}
     outputs: list[tuple[str, str]] = []
     for k, (source, steps) in enumerate(groups):
-        inner: dict[str, _Var] = {source: _Var("p0", ANY)}
-        body = [f"def _g{k}_(p0):"]
-        names = []
+        param = g.var("x_", source, ANY)
+        inner: dict[str, _Var] = {source: param}
+        body: list[tuple[str, Sequence[_Var]]] = []
         for name, expr in steps:
             c = g.code(expr, inner)
-            ident = _identifier("v_", name, taken)
-            body.append(f"    {ident} = {c.text}")
-            inner[name] = _Var(ident, c.kinds)
+            inner[name] = g.var("v_", name, c.kinds)
             kinds[name] = c.kinds
-            names.append(ident)
-        body.append(f"    return ({', '.join(names)},)")
-        g.helpers.append("\n".join(body) + f"\n_g{k} = _lru_cache(maxsize={cache_size})(_g{k}_)\n")
-        x = _identifier("x_", source, taken)
-        scope[source] = _Var(x, ANY)
-        lines.append(f"    {x} = env.get({source!r})")
-        lines.append(f"    ({', '.join(names)},) = _g{k}({x})")
-        for name, _ in steps:
-            scope[name] = inner[name]
-            outputs.append((name, inner[name].ident))
+            body.append((f"{inner[name].ident} = {c.text}", [inner[name]]))
+        assigned = [inner[name] for name, _ in steps]
+        unpacked = f"({', '.join(v.ident for v in assigned)},)"
+        g.helpers.append(
+            g.function(f"def _g{k}_({param.ident}):", body, [f"return {unpacked}"])
+            + f"_g{k} = _lru_cache(maxsize={cache_size})(_g{k}_)\n"
+        )
+        scope[source] = param
+        lines.append((f"{param.ident} = env.get({source!r})", [param]))
+        lines.append((f"{unpacked} = _g{k}({param.ident})", assigned))
+        scope.update((name, inner[name]) for name, _ in steps)
+        outputs.extend((name, inner[name].ident) for name, _ in steps)
     for name, expr in rest:
         for ref in sorted(g.refs(expr) - scope.keys()):
-            scope[ref] = _Var(_identifier("x_", ref, taken), ANY)
-            lines.append(f"    {scope[ref].ident} = env[{ref!r}]")
+            scope[ref] = g.var("x_", ref, ANY)
+            lines.append((f"{scope[ref].ident} = env[{ref!r}]", [scope[ref]]))
         c = g.code(expr, scope)
-        ident = _identifier("v_", name, taken)
-        lines.append(f"    {ident} = {c.text}")
-        scope[name] = _Var(ident, c.kinds)
+        scope[name] = g.var("v_", name, c.kinds)
         kinds[name] = c.kinds
-        outputs.append((name, ident))
-    lines.extend(f"    env[{n!r}] = {i}" for n, i in outputs)  # faster than env.update({…}) of 70 names
-    lines.append("    return env")
-    source = "\n".join([*g.helpers, "\n".join(lines)]) + "\n"
+        lines.append((f"{scope[name].ident} = {c.text}", [scope[name]]))
+        outputs.append((name, scope[name].ident))
+    # One store per name: faster than env.update({…}) of 70 names.
+    tail = [*(f"env[{n!r}] = {i}" for n, i in outputs), "return env"]
+    source = "\n".join([*g.helpers, g.function("def run(env):", lines, tail)])
     g.namespace["_lru_cache"] = functools.lru_cache
     run = _load(source, g.namespace, "row program")["run"]
     return Program(run, kinds, source)  # type: ignore[arg-type]
@@ -787,17 +914,16 @@ def compile_conditions(
     """Conditions over one environment as one function. ``kinds``: what each name may hold (others: any)."""
     g = _Generator(lazy=lazy)
     extra = set(extra_names)
-    taken: set[str] = set()
     scope: dict[str, _Var] = {}
-    lines = ["def holding(env, extra):"]
+    lines: list[tuple[str, Sequence[_Var]]] = []
     for ref in sorted(set().union(*(g.refs(c) for c in conditions))):
-        scope[ref] = _Var(_identifier("x_", ref, taken), (kinds or {}).get(ref, ANY))
-        lines.append(f"    {scope[ref].ident} = {'extra' if ref in extra else 'env'}[{ref!r}]")
-    lines.append("    out = []")
+        scope[ref] = g.var("x_", ref, (kinds or {}).get(ref, ANY))
+        lines.append((f"{scope[ref].ident} = {'extra' if ref in extra else 'env'}[{ref!r}]", [scope[ref]]))
+    tail = ["out = []"]
     for i, cond in enumerate(conditions):
-        lines.append(f"    if {g.code(cond, scope).text}:\n        out.append({i})")
-    lines.append("    return out")
-    source = "\n".join([*g.helpers, "\n".join(lines)]) + "\n"
+        tail.append(f"if {g.code(cond, scope).text}:\n        out.append({i})")
+    tail.append("return out")
+    source = "\n".join([*g.helpers, g.function("def holding(env, extra):", lines, tail)])
     return Conditions(_load(source, g.namespace, "conditions")["holding"], source)  # type: ignore[arg-type]
 
 
@@ -806,23 +932,27 @@ def compile_py(
 ) -> Callable[..., Value]:
     """One expression as a function of ``env`` (like ``rules.expr.compile_expr``; for tests and one-offs)."""
     g = _Generator(lazy=lazy)
-    taken: set[str] = set()
     scope: dict[str, _Var] = {}
-    lines = ["def value(env):"]
+    lines: list[tuple[str, Sequence[_Var]]] = []
     for ref in sorted(g.refs(expr)):
-        scope[ref] = _Var(_identifier("x_", ref, taken), (kinds or {}).get(ref, ANY))
-        lines.append(f"    {scope[ref].ident} = env[{ref!r}]")
-    lines.append(f"    return {g.code(expr, scope).text}")
-    source = "\n".join([*g.helpers, "\n".join(lines)]) + "\n"
+        scope[ref] = g.var("x_", ref, (kinds or {}).get(ref, ANY))
+        lines.append((f"{scope[ref].ident} = env[{ref!r}]", [scope[ref]]))
+    tail = [f"return {g.code(expr, scope).text}"]
+    source = "\n".join([*g.helpers, g.function("def value(env):", lines, tail)])
     return _load(source, g.namespace, "expression")["value"]  # type: ignore[return-value]
 
 
 __all__ = [
     "ANY",
+    "COMPILE_AFTER_EVALUATIONS",
+    "COMPILE_AFTER_ROWS",
     "Conditions",
     "Kinds",
     "Program",
+    "Tiered",
     "compile_conditions",
     "compile_program",
     "compile_py",
+    "walk_conditions",
+    "walk_program",
 ]

@@ -67,7 +67,7 @@ from .expr import (
     ToNumber,
     Value,
 )
-from .pycompile import Program, compile_program
+from .pycompile import COMPILE_AFTER_ROWS, Program, Tiered, compile_program, walk_program
 from .scheme import Scheme
 
 # Raw inputs of one indicator row (model.Indicator attributes, ``score`` as ENTERED).
@@ -327,17 +327,17 @@ def direction_steps(scheme: Scheme) -> list[Step]:
 class RowProgram:
     """The steps of one scheme's row program, in order, and how to run them in Python.
 
-    The steps are compiled once into one Python function (rules.pycompile, the same values as evaluating
-    each tree lazily). Steps that depend on one raw input only (the reading of a value, a label, 指标性质)
-    are evaluated once per distinct input and cached: the same text is read the same way wherever it
-    appears.
+    Steps that depend on one raw input only (the reading of a value, a label, 指标性质) are evaluated once
+    per distinct input and cached: the same text is read the same way wherever it appears. The first rows
+    run on rules.expr's closures, the rest on the program compiled to one Python function
+    (rules.pycompile: the same values, several times faster, worth compiling only for many rows).
     """
 
     steps: tuple[Step, ...]
 
     @functools.cached_property
-    def compiled(self) -> Program:
-        """The program as one Python function (and the kinds of value each step may hold)."""
+    def _plan(self) -> tuple[tuple[tuple[str, list[tuple[str, Expr]]], ...], list[tuple[str, Expr]]]:
+        """(input, steps reading only that input) groups, and the other steps, in order."""
         deps: dict[str, frozenset[str]] = {name: frozenset((name,)) for name in RAW_INPUTS}
         groups: dict[str, list[tuple[str, Expr]]] = {}
         rest: list[tuple[str, Expr]] = []
@@ -348,11 +348,24 @@ class RowProgram:
                 groups.setdefault(next(iter(need)), []).append((step.name, step.expr))
             else:
                 rest.append((step.name, step.expr))
-        return compile_program(tuple(groups.items()), rest)
+        return tuple(groups.items()), rest
+
+    @functools.cached_property
+    def compiled(self) -> Program:
+        """The program compiled to one Python function (and the kinds of value each step may hold)."""
+        return compile_program(*self._plan)
+
+    @functools.cached_property
+    def _run(self) -> Tiered[dict[str, Value | Sequence[Value]]]:
+        return Tiered(walk_program(*self._plan), lambda: self.compiled.run, COMPILE_AFTER_ROWS)
 
     def run(self, env: dict[str, Value | Sequence[Value]]) -> dict[str, Value | Sequence[Value]]:
         """Evaluate every step into ``env`` (which holds the raw inputs) and return it."""
-        return self.compiled.run(env)  # type: ignore[arg-type,return-value]
+        return self._run(env)
+
+    def compile_now(self) -> None:
+        """Run the compiled program from now on (a batch that will read many rows; tests)."""
+        self._run.compile()
 
 
 def refs_of(expr: Expr) -> set[str]:
