@@ -1,19 +1,24 @@
 """Benchmark the rules in Python (issue 14): ``service.evaluate`` (scores + checks) per evaluation.
 
-    python benchmarks/bench_rules.py                    # best of 7 rounds, three schemes, 9/20/100 indicators
-    python benchmarks/bench_rules.py --before 5485dba   # also time the code of that commit (git archive)
-    python benchmarks/bench_rules.py --repeat 3 --quick # fewer rounds (CI)
+    python benchmarks/bench_rules.py --before 5485dba   # this code against that commit's (git archive)
+    python benchmarks/bench_rules.py                    # this code only
+    python benchmarks/bench_rules.py --quick            # 3 rounds instead of 7 (CI)
 
 What is measured, in one run on one machine, each code version in a fresh process:
 
 - ``service.evaluate(ev, scheme)`` of tests/factories.valid_evaluation with its 9 indicators repeated to
   9, 20 and 100 rows (each copy renamed, so no row is a duplicate), under the national scheme,
   chongqing-bmzt and hunan-bmzt; and its two halves, ``scoring.score`` and ``checks.check`` (given the
-  scores). Best mean over ``--repeat`` rounds of several calls each, after one warm-up call (the rules are
-  compiled once per scheme and process; the warm-up pays for it and its time is printed apart). Each code
-  version runs twice, in turns with the other, in a fresh process; the best of each figure is kept.
+  scores). Best mean over the rounds of several calls each, with the rules compiled (``checks.compile_now``,
+  where a batch gets after its first rows).
+- the first evaluation of a process (9 indicators: building the rules' trees and closures included), and
+  the time ``checks.compile_now`` takes to compile a scheme's rules (rules.pycompile).
 - the floor, in the same process: ``copy.deepcopy(ev)`` of the same evaluation (what merely walking the
   model once costs in Python).
+
+Times are the CPU time of the measuring process (``time.process_time``): the rules are single-threaded
+pure Python, and on a shared machine wall time also counts the waits for a CPU. Each code version runs
+twice, in turns with the other, each time in a fresh process; the best of each figure is kept.
 """
 
 from __future__ import annotations
@@ -35,13 +40,13 @@ SIZES = (9, 20, 100)
 
 
 def best(f, repeat: int, number: int) -> float:  # type: ignore[no-untyped-def]
-    """Best mean of ``number`` calls over ``repeat`` rounds, in seconds (the noise floor of a shared VM)."""
+    """Best mean of ``number`` calls over ``repeat`` rounds, in CPU seconds of this process."""
     out = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = time.process_time()
         for _ in range(number):
             f()
-        out.append((time.perf_counter() - t) / number)
+        out.append((time.process_time() - t) / number)
     return min(out)
 
 
@@ -69,9 +74,13 @@ def child(root: str, repeat: int) -> dict[str, float]:
                 for i in range(n)
             ]
             key = f"{scheme_id}:{n}"
-            t = time.perf_counter()
+            t = time.process_time()
             service.evaluate(ev, scheme)
-            out[f"{key}:first"] = time.perf_counter() - t
+            out[f"{key}:first"] = time.process_time() - t
+            if hasattr(checks, "compile_now"):  # compiled now rather than after the first rows
+                t = time.process_time()
+                checks.compile_now(scheme)
+                out[f"{key}:compile"] = time.process_time() - t
             number = max(3, 300 // n)
             out[f"{key}:evaluate"] = best(lambda: service.evaluate(ev, scheme), repeat, number)  # noqa: B023
             out[f"{key}:score"] = best(lambda: scoring.score(ev, scheme), repeat, number)  # noqa: B023
@@ -129,40 +138,32 @@ def main() -> None:
                 mine = results.setdefault(label, got)
                 for key, value in got.items():
                     mine[key] = min(mine[key], value)
-    after = results["after"]
+    after, before = results["after"], results.get("before")
+    print(f"\nservice.evaluate per evaluation, rules compiled (best of {repeat} rounds)")
     print(
-        f"\nservice.evaluate per evaluation (best of {repeat} rounds); floor: copy.deepcopy(ev), same process"
+        "| scheme | indicators | before | after | speed-up | score | check | floor: deepcopy | after / floor |"
     )
-    head = "| scheme | indicators |"
-    rule = "|---|---|"
-    if "before" in results:
-        head += " before | after | speed-up | before / floor |"
-        rule += "---|---|---|---|"
-    else:
-        head += " evaluate |"
-        rule += "---|"
-    head += " score | check | first call | floor | after / floor |"
-    rule += "---|---|---|---|---|"
-    print(head)
-    print(rule)
+    print("|---|---|---|---|---|---|---|---|---|")
     for scheme_id in SCHEMES:
         for n in SIZES:
             key = f"{scheme_id}:{n}"
-            floor = after[f"{key}:deepcopy"]
-            line = f"| {scheme_id} | {n} |"
-            if "before" in results:
-                b = results["before"][f"{key}:evaluate"]
-                line += (
-                    f" {ms(b)} | {ms(after[f'{key}:evaluate'])} | ×{b / after[f'{key}:evaluate']:.1f} |"
-                    f" {b / results['before'][f'{key}:deepcopy']:.1f} |"
-                )
-            else:
-                line += f" {ms(after[f'{key}:evaluate'])} |"
-            line += (
-                f" {ms(after[f'{key}:score'])} | {ms(after[f'{key}:check'])} | {ms(after[f'{key}:first'])} |"
-                f" {ms(floor)} | {after[f'{key}:evaluate'] / floor:.1f} |"
+            now = after[f"{key}:evaluate"]
+            then = before[f"{key}:evaluate"] if before else None
+            print(
+                f"| {scheme_id} | {n} | {ms(then) if then else ''} | {ms(now)} |"
+                f" {f'×{then / now:.1f}' if then else ''} | {ms(after[f'{key}:score'])} |"
+                f" {ms(after[f'{key}:check'])} | {ms(after[f'{key}:deepcopy'])} |"
+                f" {now / after[f'{key}:deepcopy']:.1f} |"
             )
-            print(line)
+    print("\nfirst evaluation of a process (9 indicators), and compiling a scheme's rules")
+    print("| scheme | first, before | first, after | compile (once per process) |")
+    print("|---|---|---|---|")
+    for scheme_id in SCHEMES:
+        key = f"{scheme_id}:{SIZES[0]}"
+        print(
+            f"| {scheme_id} | {ms(before[f'{key}:first']) if before else ''} | {ms(after[f'{key}:first'])} |"
+            f" {ms(after[f'{key}:compile'])} |"
+        )
 
 
 if __name__ == "__main__":
