@@ -263,15 +263,25 @@ def _trees(depth: int) -> st.SearchStrategy[Expr]:
 
 
 @pytest.mark.filterwarnings("error::SyntaxWarning")  # no warning from the generated code reaches a clerk
-@settings(max_examples=400, deadline=None)
-@given(_trees(3), st.fixed_dictionaries({n: st.sampled_from(VALUES) for n in NAMES}), st.booleans())
+@settings(max_examples=500, deadline=None)
+@given(
+    _trees(3),
+    st.fixed_dictionaries({n: st.sampled_from(VALUES) for n in NAMES}),
+    st.booleans(),
+    st.sampled_from(["any", "exact", "text or blank"]),
+)
 def test_any_expression_compiles_to_what_the_closures_compute(
-    expr: Expr, env: dict[str, Any], lazy: bool
+    expr: Expr, env: dict[str, Any], lazy: bool, known: str
 ) -> None:
     """Random trees over text, numbers, logicals and blanks: the same value of the same type, or the same
-    FormulaError (ISERROR and IFERROR catch it in both), strict and lazy."""
+    FormulaError (ISERROR and IFERROR catch it in both), strict and lazy; with the inputs' kinds unknown,
+    known exactly, or known to be text or blank."""
+    kinds = {n: pycompile._kinds_of(v) for n, v in env.items()} if known == "exact" else None
+    if known == "text or blank":
+        env = {n: v if v is None or isinstance(v, str) else str(v) for n, v in env.items()}
+        kinds = dict.fromkeys(env, frozenset("se"))
     want = outcome(lambda: compile_expr(expr, lazy)(env))
-    got = outcome(lambda: pycompile.compile_py(expr, lazy)(env))
+    got = outcome(lambda: pycompile.compile_py(expr, lazy, kinds)(env))
     assert got == want
 
 
@@ -298,3 +308,13 @@ def test_an_expression_nested_beyond_the_parser_compiles() -> None:
     assert "def _h" in pycompile.compile_conditions([expr]).source
     for value in ("7", "59", "zz", D(3), None):
         assert pycompile.compile_py(expr, True)({"x": value}) == compile_expr(expr, True)({"x": value})
+
+
+@pytest.mark.parametrize("x", [None, "", "A", "b"])
+def test_a_text_or_blank_input_is_casefolded_once_whatever_a_guard_says(x: object) -> None:
+    """The casefolded copy of an input that may be text or blank is made where the input is read, before
+    any guard: ISTEXT(x) narrowing x to text must not make it ``x.casefold()`` (None has no casefold)."""
+    x_ = Ref("x")
+    conditions = [If(IsText(x_), x_.eq("a"), x_.eq("")), Or(x_.eq("a"), x_.eq("b")), x_.eq("")]
+    got = pycompile.compile_conditions(conditions, {"x": frozenset("se")}).holding({"x": x}, {})
+    assert got == [i for i, c in enumerate(conditions) if compile_expr(c, True)({"x": x})]

@@ -264,7 +264,8 @@ class _Generator:
         self._refs: dict[Expr, frozenset[str]] = {}
         self._memo: dict[tuple[Expr, tuple[_Var, ...]], _Code] = {}
         self._taken: set[str] = set()
-        #: Casefolded copies used by the function being generated: identifier → its assignment.
+        #: Casefolded copies: identifier → its assignment; and those the function being generated uses.
+        self._fold_source: dict[str, str] = {}
         self.folds: dict[str, str] = {}
 
     # -- names and constants
@@ -300,14 +301,17 @@ class _Generator:
     def var(self, prefix: str, name: str, kinds: Kinds) -> _Var:
         """A new variable for ``name`` (a text or blank one with a casefolded copy at hand)."""
         ident = _identifier(prefix, name, self._taken)
-        folded = _identifier("f_", name, self._taken) if kinds <= _S | _E else None
+        if not kinds <= _S | _E:
+            return _Var(ident, kinds)
+        folded = _identifier("f_", name, self._taken)
+        source = f"{ident}.casefold()" if kinds <= _S else f"({ident} or '').casefold()"  # blank is ""
+        self._fold_source[folded] = f"{folded} = {source}"
         return _Var(ident, kinds, folded)
 
     def fold(self, var: _Var) -> str:
         """The casefolded copy of a text (or blank: "") variable, assigned in the function using it."""
         assert var.folded is not None
-        source = f"{var.ident}.casefold()" if var.kinds <= _S else f"({var.ident} or '').casefold()"
-        self.folds.setdefault(var.folded, f"{var.folded} = {source}")
+        self.folds[var.folded] = self._fold_source[var.folded]
         return var.folded
 
     def function(self, header: str, lines: list[tuple[str, Sequence[_Var]]], tail: Sequence[str]) -> str:
@@ -367,7 +371,10 @@ class _Generator:
         ``c`` reads (with ``catch``: returning _ERR for FormulaError)."""
         names = sorted(self.refs(expr))
         idents = [scope[n].ident for n in names]
-        idents += [f for n in names if (f := scope[n].folded) and re.search(rf"\b{f}\b", c.text)]
+        # The casefolded copies the code reads are parameters too (assigned in the calling function).
+        idents += [
+            self.fold(v) for n in names if (v := scope[n]).folded and re.search(rf"\b{v.folded}\b", c.text)
+        ]
         params = ", ".join(idents)
         name = self.fresh("_h")
         if catch and c.raises:
