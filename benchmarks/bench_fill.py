@@ -13,7 +13,7 @@ What is measured, in one run on one machine, each against a floor measured in th
   workers: workbooks per second = N / wall time; and the whole fill per workbook against the floor
   "compress this workbook's parts with zlib at level 6" (in memory, no zip, no file; goal: at most 1×).
 - per workbook, in this process over a sample of the same units: CSV parsing (csvin on slices), rules
-  (``service.evaluate``: scores and checks) and writing (``xlsx.fastfill``), and the XlsxWriter floor
+  (``service.evaluate``: scores and checks, compiled as in a worker after its first rows) and writing (``xlsx.fastfill``), and the XlsxWriter floor
   (XlsxWriter writing the finished workbook's cells, values and formulas, no styles, no template logic).
 - PDFs: ``perfeval-xl pdf BOOK`` for one workbook against ``perfeval-xl pdf DIR`` for ``--pdfs`` of them
   (goal for 100: at most 15× the time of one), PDFs per second for each. Skipped without LibreOffice.
@@ -50,6 +50,7 @@ from gen_csv import write_csv  # noqa: E402
 
 from perfeval_xl import batch, office  # noqa: E402
 from perfeval_xl.collect import collect  # noqa: E402
+from perfeval_xl.rules import checks  # noqa: E402
 from perfeval_xl.rules.config import DEFAULT_RULES  # noqa: E402
 from perfeval_xl.service import evaluate  # noqa: E402
 from perfeval_xl.workers import default_jobs  # noqa: E402
@@ -85,6 +86,8 @@ def breakdown(csv_path: Path, work: Path, sample: int, floor_sample: int = 50) -
         if len(units) >= sample:
             break
     units = units[:sample]
+    if hasattr(checks, "compile_now"):
+        checks.compile_now(DEFAULT_RULES)  # as a worker after its first rows: time the steady state
     t = time.perf_counter()
     outcomes = [evaluate(u.evaluation, DEFAULT_RULES, use_rows=False) for u in units]
     rules = time.perf_counter() - t

@@ -52,9 +52,15 @@ from .expr import (
     Sum,
     SumIf,
     Value,
-    compile_expr,
     plain,
     round_half_up,
+)
+from .pycompile import (
+    COMPILE_AFTER_EVALUATIONS,
+    COMPILE_AFTER_ROWS,
+    Tiered,
+    compile_conditions,
+    walk_conditions,
 )
 from .scheme import Scheme, default_scheme
 
@@ -1676,19 +1682,58 @@ def _refs(expr: Expr) -> set[str]:
     return refs_of(expr)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A scheme's rules in force, each with its level, and their conditions: on rules.expr's closures for
+    the first rows and evaluations, then compiled (rules.pycompile: the same results, faster)."""
+
+    rows: tuple[tuple[RowRule, Level], ...]
+    row_holding: Tiered[list[int]]
+    books: tuple[tuple[BookRule, Level], ...]
+    book_holding: Tiered[list[int]]
+    unscored: tuple[RowRule, Level, Tiered[list[int]]] | None
+
+
+#: What a row rule reads besides its row's program (given by ``check``).
+_ROW_EXTRAS = (NAMES_UP_TO_HERE, scoring.LEVELS_ALL, scoring.RATE, "dup_of")
+
+
+def _tiered(
+    conditions: list[Expr], after: int, scheme: Scheme | None = None, extra: tuple[str, ...] = ()
+) -> Tiered[list[int]]:
+    """Conditions run as Conditions.holding(env, extra); over a row's program when ``scheme`` is given."""
+
+    def build() -> Callable[..., list[int]]:
+        kinds = scoring.row_program(scheme).compiled.kinds if scheme is not None else None
+        return compile_conditions(conditions, kinds, extra_names=extra).holding
+
+    return Tiered(walk_conditions(conditions), build, after)
+
+
 @functools.lru_cache(maxsize=32)
-def _compiled(
-    scheme: Scheme,
-) -> tuple[list[tuple[RowRule, Level, Any]], list[tuple[BookRule, Level, Any]], Any]:
-    rows = [
-        (rl, lv, compile_expr(rl.when, True)) for rl in _row_rules(scheme) if (lv := rule_level(rl, scheme))
-    ]
-    books = [
-        (bl, lv, compile_expr(bl.when, True)) for bl in _book_rules(scheme) if (lv := rule_level(bl, scheme))
-    ]
+def _compiled(scheme: Scheme) -> _Compiled:
+    rows = tuple((rl, lv) for rl in _row_rules(scheme) if (lv := rule_level(rl, scheme)))
+    books = tuple((bl, lv) for bl in _book_rules(scheme) if (lv := rule_level(bl, scheme)))
     unscored = unscored_rule()
     lv = rule_level(unscored, scheme)
-    return rows, books, (unscored, lv, compile_expr(unscored.when, True)) if lv else None
+    return _Compiled(
+        rows,
+        _tiered([rl.when for rl, _ in rows], COMPILE_AFTER_ROWS, scheme, _ROW_EXTRAS),
+        books,
+        _tiered([bl.when for bl, _ in books], COMPILE_AFTER_EVALUATIONS),
+        (unscored, lv, _tiered([unscored.when], COMPILE_AFTER_ROWS, scheme, (ROW_ERRORS,))) if lv else None,
+    )
+
+
+def compile_now(scheme: Scheme) -> None:
+    """Run ``scheme``'s row program and rules compiled from now on, instead of after the first rows and
+    evaluations (rules.pycompile): for a batch that will check many workbooks, and for tests."""
+    scoring.row_program(scheme).compile_now()
+    rules = _compiled(scheme)
+    rules.row_holding.compile()
+    rules.book_holding.compile()
+    if rules.unscored is not None:
+        rules.unscored[2].compile()
 
 
 def check(
@@ -1701,37 +1746,44 @@ def check(
     scheme = scheme or default_scheme()
     if scores is None:
         scores = scoring.score(ev, scheme)
-    row_rules_, book_rules_, unscored = _compiled(scheme)
+    rules = _compiled(scheme)
     names: list[object] = []
     env_book = book_env(ev, scores, scheme)
     out: list[Finding] = []
-    for rule, level, fn in book_rules_:
-        if fn(env_book):
-            ctx = BookCtx(ev, env_book, scheme, scores)
-            out.append(Finding(rule.code, level, rule.message(ctx), field=rule.field))
+    for j in rules.book_holding(env_book, {}):
+        rule, level = rules.books[j]
+        ctx = BookCtx(ev, env_book, scheme, scores)
+        out.append(Finding(rule.code, level, rule.message(ctx), field=rule.field))
     levels_all = env_book[scoring.LEVELS_HERE]
     k = 0
     first_seen: dict[str, int] = {}
     for i, (ind, item) in enumerate(zip(ev.indicators, scores.indicators, strict=True)):
-        env = dict(item.env)
-        names.append(env.get("nm"))
-        if not env.get("filled"):
+        row = item.env
+        names.append(row.get("nm"))
+        if not row.get("filled"):
             continue
         k += 1
-        env["dup_of"] = first_seen.setdefault(str(env.get("nm")), k)
-        env[NAMES_UP_TO_HERE] = names
-        env[scoring.LEVELS_ALL] = levels_all
-        env[scoring.RATE] = scores.execution_rate
-        ctx = RowCtx(ind, k, env, scheme, env_book)
+        extra = {
+            "dup_of": first_seen.setdefault(str(row.get("nm")), k),
+            NAMES_UP_TO_HERE: names,
+            scoring.LEVELS_ALL: levels_all,
+            scoring.RATE: scores.execution_rate,
+        }
+        holding = rules.row_holding(row, extra)
         errors = 0
-        for rule, level, fn in row_rules_:
-            if fn(env):
+        if holding:
+            # What a message sees: the row's program and what the rules read besides (as one mapping).
+            env = {**row, **extra}
+            ctx = RowCtx(ind, k, env, scheme, env_book)
+            for j in holding:
+                rule, level = rules.rows[j]
                 out.append(Finding(rule.code, level, rule.message(ctx), field=f"indicators[{i}].{rule.attr}"))
                 errors += level is ERROR
-        if unscored is not None:
-            env[ROW_ERRORS] = Decimal(errors)
-            rule, level, fn = unscored
-            if fn(env):
+        if rules.unscored is not None:
+            rule, level, condition = rules.unscored
+            row_errors = {ROW_ERRORS: Decimal(errors)}
+            if condition(row, row_errors):
+                ctx = RowCtx(ind, k, {**row, **extra, **row_errors}, scheme, env_book)
                 out.append(Finding(rule.code, level, rule.message(ctx), field=f"indicators[{i}].{rule.attr}"))
     order = {code: n for n, code in enumerate(CATALOG)}
     return sorted(out, key=lambda f: order[f.code])
@@ -1744,6 +1796,7 @@ __all__ = [
     "RowRule",
     "book_rules",
     "check",
+    "compile_now",
     "parse_number_text",
     "row_rules",
 ]

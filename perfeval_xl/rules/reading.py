@@ -37,7 +37,7 @@ matched (common indicators, duplicates) after removing spaces and quotes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,8 +66,8 @@ from .expr import (
     Text,
     ToNumber,
     Value,
-    compile_expr,
 )
+from .pycompile import COMPILE_AFTER_ROWS, Program, Tiered, compile_program, walk_program
 from .scheme import Scheme
 
 # Raw inputs of one indicator row (model.Indicator attributes, ``score`` as ENTERED).
@@ -328,53 +328,44 @@ class RowProgram:
     """The steps of one scheme's row program, in order, and how to run them in Python.
 
     Steps that depend on one raw input only (the reading of a value, a label, 指标性质) are evaluated once
-    per distinct input and cached: the same text is read the same way wherever it appears.
+    per distinct input and cached: the same text is read the same way wherever it appears. The first rows
+    run on rules.expr's closures, the rest on the program compiled to one Python function
+    (rules.pycompile: the same values, several times faster, worth compiling only for many rows).
     """
 
     steps: tuple[Step, ...]
 
     @functools.cached_property
-    def _plan(
-        self,
-    ) -> tuple[
-        tuple[tuple[str, Callable[[Value], dict[str, Value]]], ...],
-        tuple[tuple[str, Callable[..., Value]], ...],
-    ]:
+    def _plan(self) -> tuple[tuple[tuple[str, list[tuple[str, Expr]]], ...], list[tuple[str, Expr]]]:
+        """(input, steps reading only that input) groups, and the other steps, in order."""
         deps: dict[str, frozenset[str]] = {name: frozenset((name,)) for name in RAW_INPUTS}
-        groups: dict[str, list[Step]] = {}
-        rest: list[Step] = []
+        groups: dict[str, list[tuple[str, Expr]]] = {}
+        rest: list[tuple[str, Expr]] = []
         for step in self.steps:
             need = frozenset().union(*(deps.get(r, frozenset((r,))) for r in refs_of(step.expr)))
             deps[step.name] = need
             if len(need) == 1 and next(iter(need)) in RAW_INPUTS:
-                groups.setdefault(next(iter(need)), []).append(step)
+                groups.setdefault(next(iter(need)), []).append((step.name, step.expr))
             else:
-                rest.append(step)
-        cached = tuple((source, _cached_group(source, tuple(steps))) for source, steps in groups.items())
-        return cached, tuple((s.name, compile_expr(s.expr, True)) for s in rest)
+                rest.append((step.name, step.expr))
+        return tuple(groups.items()), rest
+
+    @functools.cached_property
+    def compiled(self) -> Program:
+        """The program compiled to one Python function (and the kinds of value each step may hold)."""
+        return compile_program(*self._plan)
+
+    @functools.cached_property
+    def _run(self) -> Tiered[dict[str, Value | Sequence[Value]]]:
+        return Tiered(walk_program(*self._plan), lambda: self.compiled.run, COMPILE_AFTER_ROWS)
 
     def run(self, env: dict[str, Value | Sequence[Value]]) -> dict[str, Value | Sequence[Value]]:
         """Evaluate every step into ``env`` (which holds the raw inputs) and return it."""
-        cached, rest = self._plan
-        for source, read in cached:
-            env.update(read(env.get(source)))  # type: ignore[arg-type]
-        for name, fn in rest:
-            env[name] = fn(env)
-        return env
+        return self._run(env)
 
-
-def _cached_group(source: str, steps: tuple[Step, ...]) -> Callable[[Value], dict[str, Value]]:
-    compiled = tuple((s.name, compile_expr(s.expr, True)) for s in steps)
-
-    @functools.lru_cache(maxsize=4096)
-    def read(x: Value) -> dict[str, Value]:
-        env: dict[str, Value] = {source: x}
-        for name, fn in compiled:
-            env[name] = fn(env)  # type: ignore[arg-type]
-        del env[source]
-        return env
-
-    return read
+    def compile_now(self) -> None:
+        """Run the compiled program from now on (a batch that will read many rows; tests)."""
+        self._run.compile()
 
 
 def refs_of(expr: Expr) -> set[str]:

@@ -520,10 +520,11 @@ def score(ev: Evaluation, scheme: Scheme | None = None) -> Scores:
     unscored_positions: list[int] = []
     weight_bad_positions: list[int] = []
     position = 0
+    program = row_program(scheme)
     for ind in ev.indicators:
         blank = vocab.is_blank(ind)
         position += 0 if blank else 1
-        env = read_row(ind, scheme)
+        env = program.run(raw_env(ind))
         for name in COLUMN_RANGES:
             columns[name].append(env[name])
         s = _number(env["score"])
