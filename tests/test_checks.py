@@ -377,7 +377,7 @@ TRIGGERS: list[Case] = [
         {"budget.appropriation.executed": D(1400)},
         base=valid_project_evaluation,
         field="budget.total.executed",
-        says=("2061.53", "1961.53", "相差 100.00 万元"),
+        says=("2061.53", "1961.53", "比合计多 100.00 万元"),
     ),
     Case(
         "FUND_ROWS_MISMATCH",
@@ -402,7 +402,7 @@ TRIGGERS: list[Case] = [
         "other-income",
         {"budget.other_income": D("7.73")},
         field="budget.general_public",
-        says=("2652.84", "2653.84", "相差 -1.00 万元"),
+        says=("2652.84", "2653.84", "比合计少 1.00 万元"),
     ),
     Case("INCOME_SUM_MISMATCH", "one-source", {"budget.government_fund": None, "budget.other_income": None}),
     Case(

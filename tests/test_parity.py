@@ -178,6 +178,11 @@ def _compare_scores(wb: openpyxl.Workbook, book: Path, ev: Evaluation, s: Scores
     assert (sc[F.GRADE_CELL].value or "") == s.grade, f"{name} 等级"
     reason = sc[F.REASON_CELL].value or ""
     assert bool(reason) == (s.total is None), f"{name} 未计总分原因 {reason!r}"
+    if reason:  # the same clauses in the same order (the workbook's are shorter: no row numbers)
+        clauses = reason.removeprefix("未计总分：").split("；")
+        assert [c.split("（")[0] for c in clauses] == [c.split("（")[0] for c in s.blocked], (
+            f"{name} {reason!r}"
+        )
     assert_same(sc[F.PARTIAL_CELL].value, s.partial, f"{name} 已计得分")
     for k, (level1, (weight, points)) in enumerate(
         (n, v) for n, v in s.level1_totals(scheme).items() if n in scheme.level1_names

@@ -15,7 +15,7 @@ from decimal import Decimal
 from ..display import plain
 from ..model import Level
 from ..rules import scoring
-from ..rules.expr import Abs, And, Expr, If, IsNumber, Not, Ref, Sum, Text, evaluate
+from ..rules.expr import Abs, And, Const, Expr, If, IsNumber, Mid, Not, Ref, Sum, Text, evaluate
 from ..rules.scheme import Scheme, default_scheme
 from . import fields as F
 from . import live
@@ -486,15 +486,19 @@ def reason_expr(scheme: Scheme) -> Expr:
     unscored, filled, bad = Sum(Ref(scoring.UNSCORED)), Sum(Ref("filled")), Sum(Ref(scoring.WEIGHT_TEXT))
     weight_sum = ew + Sum(Ref(scoring.WEIGHTS))
     parts = [
-        If(filled.eq(0), "没有绩效指标；", ""),
-        If(Not(IsNumber(ew)), "执行率分值未填写；", If(Not(IsNumber(es)), "执行率无法计算；", "")),
-        If(unscored.gt(0), Text(unscored).cat(" 项指标无法计分（见“绩效指标”表“问题”列）；"), ""),
-        If(bad.gt(0), Text(bad).cat(" 项指标的分值不是数值；"), ""),
+        If(filled.eq(0), "；没有绩效指标", ""),
+        If(Not(IsNumber(ew)), "；执行率分值未填写", If(Not(IsNumber(es)), "；执行率无法计算", "")),
+        If(
+            unscored.gt(0),
+            Const("；").cat(Text(unscored)).cat(" 项指标无法计分（见“绩效指标”表“问题”列）"),
+            "",
+        ),
+        If(bad.gt(0), Const("；").cat(Text(bad)).cat(" 项指标的分值不是数值"), ""),
         If(
             And(IsNumber(ew), bad.eq(0)),
             If(
                 Abs(weight_sum - 100).gt(scheme.tolerance),
-                Text("分值合计 ").cat(Text(weight_sum)).cat("，应为 100；"),
+                Text("；分值合计 ").cat(Text(weight_sum)).cat("，应为 100"),
                 "",
             ),
             "",
@@ -503,7 +507,9 @@ def reason_expr(scheme: Scheme) -> Expr:
     text: Expr = parts[0]
     for p in parts[1:]:
         text = text.cat(p)
-    return If(Ref(scoring.COMPLETE), "", Text("未计总分：").cat(text))
+    return If(
+        Ref(scoring.COMPLETE), "", Text("未计总分：").cat(Mid(text, 2, 999))
+    )  # without the leading "；"
 
 
 def scoring_sheet(scheme: Scheme) -> SheetSpec:

@@ -1142,9 +1142,10 @@ def _mismatch(total: Num, parts: Iterable[Num]) -> tuple[Decimal | None, Decimal
 def _sum_message(total_label: str, total: Decimal | None, s: Decimal, parts_label: str, what: str) -> str:
     if total is None:
         return f"{total_label}未填写，而{parts_label}合计 {_money(s)} 万元；请填写{total_label}。"
+    more_or_less = "多" if total > s else "少"
     return (
-        f"{total_label} {_money(total)} 万元不等于{parts_label}合计 {_money(s)} 万元（相差 {_money(total - s)} 万元）；"
-        f"{what}"
+        f"{total_label} {_money(total)} 万元不等于{parts_label}合计 {_money(s)} 万元"
+        f"（比合计{more_or_less} {_money(abs(total - s))} 万元）；{what}"
     )
 
 

@@ -313,10 +313,18 @@ def _chain_kinds(options: list[tuple[Expr, Method, str]], scheme: Scheme) -> Exp
 
 
 def _chain_labels(options: list[tuple[Expr, Method, str]], scheme: Scheme) -> Expr:
-    out: Expr = Const(METHOD_LABELS[scheme.default_method.kind])
+    out: Expr = _label(scheme.default_method, METHOD_LABELS[scheme.default_method.kind])
     for cond, method, label in reversed(options):
-        out = If(cond, f"{METHOD_LABELS[method.kind]}：{label}", out)
+        out = If(cond, _label(method, f"{METHOD_LABELS[method.kind]}：{label}"), out)
     return out
+
+
+def _label(method: Method, label: str) -> Expr:
+    """The 计分方法 a row shows: the national ratio rule scores a 定性 row by the evaluator's score
+    (``_ratio``), so such a row says 自评, not 比例."""
+    if method.kind != "ratio":
+        return Const(label)
+    return If(Ref("dir").eq(vocab.QUALITATIVE), f"{METHOD_LABELS['manual']}（定性）", label)
 
 
 @functools.lru_cache(maxsize=32)
