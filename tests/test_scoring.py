@@ -273,3 +273,38 @@ def test_a_qualitative_row_prints_the_clerks_words_and_the_band_only_when_there_
     rows = score(ev).indicators
     assert rows[0].env["a_show"] == "有所改善"
     assert rows[1].env["a_show"] == "部分达成年度指标并具有一定效果"  # 30 ÷ 45 = 66.7 %: the band inferred
+
+
+@pytest.mark.parametrize(
+    ("actual", "unit", "shown"),
+    [
+        ("88", "%", "88%"),  # a number typed into a 文本 cell prints like the number
+        (D(88), "%", "88%"),
+        ("≥266", "米", "≥266"),  # the clerk's own sign: printed as written
+        ("约88", "%", "约88"),
+        ("88.50", "%", "88.50"),  # not the number's own text: as written
+    ],
+)
+def test_an_actual_prints_with_the_rows_unit_only_when_it_is_a_bare_number(
+    actual: object, unit: str, shown: str
+) -> None:
+    ev = Evaluation(
+        budget=Budget(total=FundLine(D(100), D(100), D(100))),
+        indicators=[Indicator("产出指标", "数量指标", "完成率", "≥", D(90), unit, actual, "", D(90), None)],
+    )
+    [row] = score(ev).indicators
+    assert row.env["a_show"] == shown
+
+
+def test_a_qualitative_row_scored_by_the_ratio_rule_says_its_method_is_the_evaluators_score() -> None:
+    ev = Evaluation(
+        budget=Budget(total=FundLine(D(100), D(100), D(100))),
+        indicators=[
+            Indicator(
+                "效益指标", "社会效益指标", "出行便利", "定性", "明显改善", "", "有所改善", "", D(45), D(40)
+            ),
+            Indicator("产出指标", "数量指标", "完成率", "≥", D(90), "%", D(95), "", D(45), None),
+        ],
+    )
+    rows = score(ev).indicators
+    assert [r.method for r in rows] == ["自评（定性）", "比例"]

@@ -283,12 +283,19 @@ def scoring_steps(scheme: Scheme) -> list[Step]:
             If(
                 Ref("dir").eq(vocab.QUALITATIVE),  # the clerk's own words; the 完成档次 only when none
                 If(_blank(a), Ref("band"), Text(a)),
-                If(IsNumber(a), Text(a).cat(Text(u)), Text(a)),
+                If(Or(IsNumber(a), _bare_number(a)), Text(a).cat(Text(u)), Text(a)),
             ),
             "实际完成值（打印）",
         )
     )
     return steps
+
+
+def _bare_number(a: Expr) -> Expr:
+    """A number typed as text ("88", a cell formatted as 文本): its text is exactly the number read from it,
+    so it prints with the row's unit like a number does ("88%"); "≥266米" or "约90" print as written."""
+    a_val = Ref("a_val")
+    return And(IsNumber(a_val), Text(a).eq(Text(a_val)))
 
 
 def _blank(x: Expr) -> Expr:
