@@ -67,7 +67,7 @@ def time_fill(csv_path: Path, out: Path, jobs: int) -> tuple[float, batch.FillSu
     return time.perf_counter() - start, summary
 
 
-def breakdown(csv_path: Path, work: Path, sample: int, floor_sample: int = 50) -> dict[str, float]:
+def breakdown(csv_path: Path, work: Path, sample: int, floor_sample: int = 10) -> dict[str, float]:
     """Per-workbook times in this process (seconds, means over ``sample`` units)."""
     plan = batch.plan_csv(csv_path)
     plan.per_slice = 16
@@ -99,8 +99,9 @@ def breakdown(csv_path: Path, work: Path, sample: int, floor_sample: int = 50) -
     write = time.perf_counter() - t
 
     # the finished workbooks' cells (for the XlsxWriter floor) and parts (for the physical floor)
+    floor_n = min(len(paths), floor_sample)  # XlsxWriter is slow with formulas: a smaller sample is enough
     cells, parts = [], []
-    for p in paths:
+    for p in paths[:floor_n]:  # every cell of a workbook (300 rows of live checks) as Python objects
         wb = openpyxl.load_workbook(p)
         cells.append(
             [
@@ -116,11 +117,11 @@ def breakdown(csv_path: Path, work: Path, sample: int, floor_sample: int = 50) -
                 for ws in wb
             ]
         )
+    for p in paths:
         with zipfile.ZipFile(p) as z:
             parts.append([(n, z.read(n)) for n in z.namelist()])
     floor_dir = work / "floor"
     floor_dir.mkdir(exist_ok=True)
-    floor_n = min(len(cells), floor_sample)  # XlsxWriter is slow with formulas: a smaller sample is enough
 
     def xlsxwriter_write(i: int, sheets: list, formulas: bool) -> None:
         wb = xlsxwriter.Workbook(str(floor_dir / f"x{i}.xlsx"), {"strings_to_formulas": False})
@@ -291,7 +292,7 @@ def main() -> None:
         single, s1 = time_fill(csv_path, work / "out1", 1)
         multi, sn = time_fill(csv_path, work / "outn", jobs)
         assert s1.written == sn.written == n, (s1.by_status, sn.by_status)
-        b = breakdown(csv_path, work, min(n, args.sample), 5 if args.quick else 50)
+        b = breakdown(csv_path, work, min(n, args.sample), 3 if args.quick else 10)
         pdf = pdf_batch(sorted((work / "out1").glob("*.xlsx")), work, pdfs) if pdfs else {}
         t = time.perf_counter()
         c1 = collect(work / "out1", work / "汇总1.xlsx", jobs=1)
