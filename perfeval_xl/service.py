@@ -90,7 +90,7 @@ def scheme_for(data: BookData, override: Scheme | None = None) -> tuple[Scheme, 
         recorded_id = LEGACY_NAMES.get(recorded, recorded)
         if recorded_id and recorded_id != override.id:
             note = f"工作簿按评分规则“{recorded}”制作，本次按“{override.name}”（{override.id}）计分。"
-            return override, [Finding(SCHEME_OTHER, Level.INFO, note, **where)]
+            return override, [Finding(SCHEME_OTHER.code, SCHEME_OTHER.level, note, **where)]
         return override, []
     if not recorded:
         return default_scheme(), []
@@ -101,7 +101,7 @@ def scheme_for(data: BookData, override: Scheme | None = None) -> tuple[Scheme, 
             "请向下发模板的财政部门索取规则文件（.toml），用 --rules 规则文件.toml 指定，"
             "或放入环境变量 PERFEVAL_XL_SCHEMES 所指的文件夹。"
         )
-    return scheme, ([Finding(SCHEME_CHANGED, Level.WARNING, note + "。", **where)] if note else [])
+    return scheme, ([Finding(SCHEME_CHANGED.code, SCHEME_CHANGED.level, note + "。", **where)] if note else [])
 
 
 def evaluate_book(path: Path, scheme: Scheme | None = None) -> Outcome:

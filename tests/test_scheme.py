@@ -3,6 +3,7 @@ shipped scheme a case computed by hand from its source (official-rules.md §6)."
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -441,3 +442,49 @@ def test_a_workbook_saved_by_another_program_keeps_its_scheme(tmp_path: Path) ->
     data = read_workbook(path)
     assert data.scheme_id == "chongqing-bmzt"
     assert data.scheme_digest == get_scheme("chongqing-bmzt").digest
+
+
+def test_rules_other_than_the_workbooks_are_said_once_in_every_command(tmp_path: Path) -> None:
+    """``--rules`` naming another scheme: validate (text, --json, --mark) and collect list SCHEME_OTHER (a
+    code, as every finding) and go on; this crashed with exit 3 (the finding carried the catalog entry)."""
+    from builders import seed_evaluation
+
+    from perfeval_xl.xlsx.build import build_template
+    from perfeval_xl.xlsx.fill import fill_workbook
+
+    book = fill_workbook(
+        seed_evaluation(), tmp_path / "book.xlsx", template=build_template(tmp_path / "t.xlsx")
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["validate", str(book), "--json", "--rules", "hubei"])
+    assert result.exit_code in (0, 1), result.output
+    other = [f for f in json.loads(result.stdout) if f["code"] == "SCHEME_OTHER"]
+    assert len(other) == 1 and other[0]["level"] == "info" and "hubei" in other[0]["message"]
+    for args in (
+        ["validate", str(book), "--rules", "ningxia"],
+        ["validate", str(book), "--mark", "--rules", "hubei"],
+    ):
+        result = runner.invoke(app, args, env={"COLUMNS": "300"})
+        assert result.exit_code in (0, 1) and "SCHEME_OTHER" in result.output, result.output
+    out = tmp_path / "汇总.xlsx"
+    result = runner.invoke(app, ["collect", str(tmp_path), "-o", str(out), "--rules", "hubei", "-j", "1"])
+    assert result.exit_code in (0, 1) and out.is_file(), result.output
+
+
+def test_a_scheme_changed_since_the_workbook_was_made_is_used_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from perfeval_xl.xlsx.build import build_template
+
+    folder = tmp_path / "schemes"
+    folder.mkdir()
+    (folder / "county.toml").write_text(IMAGINARY, encoding="utf-8")
+    monkeypatch.setenv("PERFEVAL_XL_SCHEMES", str(folder))
+    book = build_template(tmp_path / "county.xlsx", get_scheme("imaginary-county"))
+    (folder / "county.toml").write_text(IMAGINARY.replace("某县", "某县（修订）"), encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["validate", str(book), "--json"], env={"PERFEVAL_XL_SCHEMES": str(folder)}
+    )
+    assert result.exit_code in (0, 1), result.output
+    [changed] = [f for f in json.loads(result.stdout) if f["code"] == "SCHEME_CHANGED"]
+    assert changed["level"] == "warning" and changed["cell"]
