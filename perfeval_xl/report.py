@@ -252,6 +252,8 @@ def _scores(
         "total": points(scores.total) or placeholder(f"总分（{scores.blocked_line or '数据不全'}）"),
         "grade": scores.grade or placeholder("等级（总分未计）"),
         "rows": table,
+        # Without a 总分 the sum of the scored rows is labelled as what it is (issue 9 §6), never 合计.
+        "sum_label": "合计" if scores.total is not None else "已计得分（不是总分）",
         "sum_weight": plain(exec_weight + scores.applicable_weight),
         "sum_score": points(raw) or "—",
         "rescaled": na_count > 0,
@@ -268,7 +270,8 @@ def _indicators(rows: list[tuple[Indicator, Any]], scheme: Scheme | None = None)
     out: list[dict[str, str]] = []
     prev: tuple[str, str] | None = None
     for ind, sc in rows:
-        l1, l2 = ind.level1.strip(), ind.level2.strip()
+        # the names as the scheme reads them (line breaks of merged cells, "(50分)" and a trailing 等 gone)
+        l1, l2 = sc.level1 or ind.level1.strip(), sc.level2 or ind.level2.strip()
         new1 = prev is None or l1 != prev[0]
         new2 = new1 or l2 != prev[1]  # type: ignore[index]
         prev = (l1, l2)

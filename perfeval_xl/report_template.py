@@ -27,7 +27,7 @@ Template fields (what ``perfeval_xl.report.report_context`` provides; every valu
   ``b.show_initial``, ``b.income_parts`` / ``b.spending_parts`` (lists of ``label``/``amount``, a spending
   part may carry ``parts``), ``b.fund_rows`` (项目资金 table), ``b.note``.
 - ``s``: scores. ``s.total`` ``s.grade`` ``s.rows`` (``name``/``weight``/``score`` per 一级指标 with 预算执行率
-  first), ``s.sum_weight`` ``s.sum_score`` ``s.rescaled`` ``s.na_count``.
+  first), ``s.sum_label`` (合计, or 已计得分 without a 总分) ``s.sum_weight`` ``s.sum_score`` ``s.rescaled`` ``s.na_count``.
 - ``indicators``: rows ``l1`` ``l2`` ``name`` ``target`` ``actual`` ``weight`` ``score`` and ``m1``/``m2``
   (``restart``/``continue``: vertical merging of equal 一级/二级 cells).
 - ``deviations``: rows ``no`` ``name`` ``detail`` ``note`` for items scored below their 分值.
@@ -510,7 +510,7 @@ def _score_part(w: _Writer, kind_words: str, table_no: int) -> None:
         ("{{ r.name }}", "{{ r.weight }}", "{{ r.score }}"),
         "s.rows",
         numeric=(1, 2),
-        footer=(("合计", "{{ s.sum_weight }}", "{{ s.sum_score }}"),),
+        footer=(("{{ s.sum_label }}", "{{ s.sum_weight }}", "{{ s.sum_score }}"),),
         keep_together=True,
     )
     w.tag("if s.rescaled")

@@ -101,7 +101,9 @@ def scheme_for(data: BookData, override: Scheme | None = None) -> tuple[Scheme, 
             "请向下发模板的财政部门索取规则文件（.toml），用 --rules 规则文件.toml 指定，"
             "或放入环境变量 PERFEVAL_XL_SCHEMES 所指的文件夹。"
         )
-    return scheme, ([Finding(SCHEME_CHANGED.code, SCHEME_CHANGED.level, note + "。", **where)] if note else [])
+    return scheme, (
+        [Finding(SCHEME_CHANGED.code, SCHEME_CHANGED.level, note + "。", **where)] if note else []
+    )
 
 
 def evaluate_book(path: Path, scheme: Scheme | None = None) -> Outcome:

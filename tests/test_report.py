@@ -240,6 +240,22 @@ def test_indicator_table_rows_equal_the_model(tmp_path):
     assert merges == ["restart", "continue", "continue", "restart", "continue", "restart"]
 
 
+def test_without_a_total_the_table_labels_the_sum_of_scored_rows_and_shows_clean_level_names(tmp_path):
+    """分值 adding to 110: no 合计 that reads as a 总分 (issue 9 §6); a 二级 typed over two lines of a merged
+    cell prints as the scheme reads it."""
+    ev = seed_evaluation(FULL_TEXT)
+    ev.indicators[0].weight = ev.indicators[0].weight + 10
+    ev.indicators[0].level2 = "数量\n指标"
+    scores = score(ev)
+    assert scores.total is None
+    doc = render(ev, tmp_path)
+    rows = rows_of(table_after(doc, "绩效自评得分汇总"))
+    assert rows[-1][:2] == ["已计得分（不是总分）", "110"]
+    assert all(r[0] != "合计" for r in rows)
+    indicator_rows = rows_of(table_after(doc, "绩效指标完成情况"))[1:]
+    assert indicator_rows[0][1] == "数量指标"
+
+
 def _first_cells(table):
     return [tr.findall(qn("w:tc"))[0] for tr in table._tbl.findall(qn("w:tr"))[1:]]
 
