@@ -678,7 +678,7 @@ def collect(
 rules_app = typer.Typer(
     name="rules",
     cls=cli_text.Group,
-    help="评分规则：列出可用的规则，导出一套规则作为本地规则文件的起点，检查规则文件。",
+    help="评分规则：列出可用的规则（perfeval-xl rules 或 rules list），导出一套规则作为本地规则文件的起点，检查规则文件。",
     invoke_without_command=True,
     no_args_is_help=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -687,10 +687,15 @@ app.add_typer(rules_app, name="rules")
 
 
 @rules_app.callback()
-def rules_list(ctx: typer.Context) -> None:
+def rules_main(ctx: typer.Context) -> None:
+    """不带子命令：同 perfeval-xl rules list。"""
+    if ctx.invoked_subcommand is None:
+        rules_list()
+
+
+@rules_app.command("list", cls=cli_text.Command)
+def rules_list() -> None:
     """列出可用的评分规则（内置规则和 PERFEVAL_XL_SCHEMES 文件夹中的规则）。"""
-    if ctx.invoked_subcommand is not None:
-        return
     from rich.table import Table
 
     from .rules.scheme import scan_schemes

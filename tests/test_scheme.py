@@ -4,6 +4,7 @@ shipped scheme a case computed by hand from its source (official-rules.md §6)."
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -488,3 +489,32 @@ def test_a_scheme_changed_since_the_workbook_was_made_is_used_with_a_warning(
     assert result.exit_code in (0, 1), result.output
     [changed] = [f for f in json.loads(result.stdout) if f["code"] == "SCHEME_CHANGED"]
     assert changed["level"] == "warning" and changed["cell"]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('[scheme\nid = "x"\n', "第 1 行第 8 列不是有效的 TOML（表头缺少右方括号“]”）"),
+        ("[scheme]\nid = x\n", "第 2 行"),
+        ('[scheme]\nid "x"\n', "键名后缺少等号"),
+        ('[scheme]\nid = "x\n', "引号没有配对"),
+    ],
+)
+def test_a_file_that_is_not_toml_is_said_in_chinese_with_its_line(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["rules", "check", str(path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert said in result.output
+    assert not re.search(r"[A-Za-z]{4,}", result.output.replace("bad.toml", "").replace("TOML", "")), (
+        result.output
+    )
+
+
+def test_rules_list_is_what_bare_rules_prints() -> None:
+    listed = CliRunner().invoke(app, ["rules", "list"], env={"COLUMNS": "300"})
+    bare = CliRunner().invoke(app, ["rules"], env={"COLUMNS": "300"})
+    assert listed.exit_code == bare.exit_code == 0
+    assert listed.output == bare.output and "national" in listed.output and "hubei" in listed.output

@@ -676,9 +676,26 @@ def _raw(path: Path) -> tuple[dict[str, Any], str]:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+), column (\d+)", str(exc))
         place = f"第 {m[1]} 行第 {m[2]} 列" if m else ""
+        what = next((zh for en, zh in _TOML_ERRORS if en in str(exc)), "写法有误")
         raise SchemeError(
-            f"规则文件 {path.name} {place}不是有效的 TOML（{exc}）；请检查引号、方括号和等号。"
+            f"规则文件 {path.name} {place}不是有效的 TOML（{what}）；请检查引号、方括号和等号。"
         ) from None
+
+
+#: tomllib's messages (English) → what the clerk reads; the first that matches is used.
+_TOML_ERRORS = (
+    ("at the end of a table declaration", "表头缺少右方括号“]”"),
+    ("at the end of an array declaration", "表头缺少“]]”"),
+    ("after a key in a key/value pair", "键名后缺少等号“=”"),
+    ("Unterminated string", "引号没有配对"),
+    ("Illegal character '\\n'", "引号没有配对（文字到行末还没结束）"),
+    ("Cannot overwrite a value", "同一个键写了两次"),
+    ("Cannot declare", "同一个表写了两次"),
+    ("Invalid value", "等号右边的值无效（文字要加引号）"),
+    ("Invalid initial character for a key part", "键名含有不允许的字符"),
+    ("Expected newline or end of document", "一行只能写一个键"),
+    ("Illegal character", "含有不允许的字符"),
+)
 
 
 def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, _Where]]:
