@@ -12,7 +12,7 @@ import pytest
 from perfeval_xl.model import Indicator
 from perfeval_xl.rules import vocab
 from perfeval_xl.rules.checks import check
-from perfeval_xl.rules.scheme import get_scheme
+from perfeval_xl.rules.scheme import Scheme, get_scheme
 from perfeval_xl.rules.scoring import read_row
 
 NATIONAL = get_scheme("national")
@@ -237,7 +237,7 @@ def test_text_that_is_not_a_number_stays_unread() -> None:
     assert env["t_num"] == "" and env["score"] == ""
 
 
-def _check_row(ind: Indicator):  # type: ignore[no-untyped-def]
+def _check_row(ind: Indicator, scheme: Scheme = NATIONAL):  # type: ignore[no-untyped-def]
     from perfeval_xl.model import Budget, Evaluation, FundLine
 
     ev = Evaluation(
@@ -247,4 +247,35 @@ def _check_row(ind: Indicator):  # type: ignore[no-untyped-def]
         budget=Budget(total=FundLine(D(100), D(100), D(100))),
         indicators=[ind],
     )
-    return [f for f in check(ev, NATIONAL) if f.field.startswith("indicators")]  # the row's own findings
+    return [f for f in check(ev, scheme) if f.field.startswith("indicators")]  # the row's own findings
+
+
+def test_a_text_target_with_a_score_is_the_national_forms_qualitative_row_and_not_told() -> None:
+    """The national form has no 指标性质 column: a text target with a 得分 is a 定性 row, scored by the 得分
+    without a warning the clerk cannot clear; without a 得分 the assumption is said (it may be a number)."""
+    scored = Indicator(
+        "效益指标",
+        "可持续影响指标",
+        "长效管护机制",
+        target="长效管护机制健全",
+        actual="基本健全",
+        weight=D(10),
+        score=D(7),
+    )
+    assert read_row(scored, NATIONAL)["score"] == D("7.00")
+    assert not [f for f in _check_row(scored) if f.code == "OPERATOR_ASSUMED"]
+    unscored = Indicator(
+        "效益指标", "可持续影响指标", "长效管护机制", target="机制健全", actual="基本健全", weight=D(10)
+    )
+    [found] = [f for f in _check_row(unscored) if f.code == "OPERATOR_ASSUMED"]
+    assert "定性" in found.message
+
+
+def test_a_row_scored_by_deduction_has_no_direction_to_assume() -> None:
+    """hunan-bmzt's 三公经费变动率 is scored by deduction above 0: a bare target is not 正向 or 反向 there."""
+    hunan = get_scheme("hunan-bmzt")
+    ind = Indicator("投入", "预算配置", "三公经费变动率", target="0", unit="%", actual="2", weight=D(5))
+    assert read_row(ind, hunan)["mk"] == "deduction"
+    assert not [f for f in _check_row(ind, hunan) if f.code == "OPERATOR_ASSUMED"]
+    ratio = Indicator("产出指标", "数量指标", "覆盖率", target="100%", actual="95%", weight=D(10))
+    assert [f for f in _check_row(ratio, hunan) if f.code == "OPERATOR_ASSUMED"]

@@ -92,7 +92,8 @@ def test_reverse_variant_r2() -> None:
         ("达成", D("8.5"), D("8.50")),
         ("部分达成年度指标并具有一定效果", D(7), D("7.00")),
         ("未达成", D(2), D("2.00")),
-        ("达成", D(12), D("10.00")),  # kept within [0, w]; validation reports the band
+        ("达成", D(12), None),  # above 分值: not clamped to 10 but unscored (no 总分); validation says why
+        ("未达成", D(-1), None),
         ("达成", None, None),  # the evaluator must pick the score
     ],
 )
@@ -308,3 +309,24 @@ def test_a_qualitative_row_scored_by_the_ratio_rule_says_its_method_is_the_evalu
     )
     rows = score(ev).indicators
     assert [r.method for r in rows] == ["自评（定性）", "比例"]
+
+
+def test_a_qualitative_score_above_its_weight_withholds_the_total_and_says_so() -> None:
+    """得分 12 on a 分值 10 定性 row (no 完成档次, as on the national form): the row is not counted as 10 and 总分
+    is withheld; the one finding on the row says it is not scored (no second ROW_UNSCORED)."""
+    from perfeval_xl.rules.checks import check
+
+    ev = Evaluation(
+        budget=Budget(total=FundLine(D(100), D(100), D(100))),
+        execution_weight=D(10),
+        indicators=[
+            Indicator("产出指标", "数量指标", "完成率", "≥", D(90), "%", D(95), "", D(80), None),
+            Indicator("效益指标", "可持续影响指标", "长效机制", "", "健全", "", "较好", "", D(10), D(12)),
+        ],
+    )
+    s = score(ev)
+    assert s.total is None and s.indicators[1].score is None
+    assert s.blocked == ("1 项指标无法计分（第 2 项）",)
+    row = [f for f in check(ev) if f.field.startswith("indicators[1]")]
+    assert [f.code for f in row if f.level.value == "error"] == ["QUAL_SCORE_OUT_OF_BAND"]
+    assert "本项未计分" in row[0].message

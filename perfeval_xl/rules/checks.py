@@ -698,7 +698,14 @@ def _row_rules(scheme: Scheme) -> tuple[RowRule, ...]:
         RowRule(
             OPERATOR_ASSUMED,
             "operator",
-            And(Not(na), r("assumed")),
+            # Said only where the assumption decides the score: a quantitative row scored by the ratio rule
+            # (deduction, bands and coefficients have no direction), or a row taken as 定性 that has no 得分
+            # (a 得分 on a text target is the national form's 定性 row, which has no 指标性质 column).
+            And(
+                Not(na),
+                r("assumed"),
+                If(r("dir").eq(vocab.QUALITATIVE), r("z_entered"), r("mk").eq("ratio")),
+            ),
             "未填指标性质，按推定方向计分",
             lambda c: (
                 f"{c.who}：未填指标性质，年度指标值“{_excerpt(c.ind.target)}”中也没有符号，"
@@ -871,7 +878,7 @@ def _row_rules(scheme: Scheme) -> tuple[RowRule, ...]:
             "得分超出分值",
             lambda c: (
                 f"{c.who}：定性指标得分 {plain(c.env['entered'])} 超出 0 至{_label('weight', c.scheme)} "
-                f"{plain(c.env['weight'])} 的范围，不在任何完成档次的区间内；请在档次区间内打分。"
+                f"{plain(c.env['weight'])} 的范围，不在任何完成档次的区间内，本项未计分；请在档次区间内打分。"
             ),
         )
     )
@@ -1072,7 +1079,9 @@ def _band_message(c: RowCtx) -> str:
     close = "（含）" if band.upper_inclusive else "（不含）"
     return (
         f"{c.who}：完成档次为“{band.name}”，得分应在 {plain(lo)}（含）至 {plain(hi)}{close}之间，"
-        f"现为 {plain(c.env['entered'])}；请调整得分或完成档次。"
+        f"现为 {plain(c.env['entered'])}"
+        + ("，超出 0 至分值的范围，本项未计分" if c.env.get("score") in (None, "") else "")
+        + "；请调整得分或完成档次。"
     )
 
 

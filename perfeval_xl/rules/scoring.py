@@ -154,8 +154,10 @@ def _ratio(scheme: Scheme) -> Expr:
 
 
 def _manual() -> Expr:
+    """The evaluator's own 得分, when it lies within 0 … 分值. One outside is not clamped into range (that would
+    be a number the clerk never gave): the row is unscored, so no 总分, and the check says why."""
     e, w = Ref(ENTERED), Ref(WEIGHT)
-    return If(IsNumber(e), Round(Max(0, Min(w, e))), "")
+    return If(IsNumber(e), If(And(e.ge(0), e.le(w)), Round(e), ""), "")
 
 
 def _by_value(m: Method) -> Expr:
