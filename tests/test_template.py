@@ -14,7 +14,7 @@ from perfeval_xl.layout import fields as F
 from perfeval_xl.layout import live
 from perfeval_xl.layout.template import scoring_refs
 from perfeval_xl.rules import scoring
-from perfeval_xl.rules.expr import render
+from perfeval_xl.rules.expr import If, render
 from perfeval_xl.rules.scheme import builtin_ids, get_scheme
 from perfeval_xl.xlsx.build import build_template
 from perfeval_xl.xlsx.read import book_properties
@@ -91,7 +91,8 @@ def test_headline_formulas_are_the_rules(book: openpyxl.Workbook) -> None:
     assert ws["D4"].value == render(scoring.execution_score_expr(NATIONAL), refs)
     assert ws[F.TOTAL_CELL].value == render(scoring.total_expr(), refs)
     assert ws[F.GRADE_CELL].value == render(scoring.grade_expr(NATIONAL), refs)
-    assert ws[F.COMPLETE_CELL].value == render(scoring.complete_expr(NATIONAL.tolerance), refs)
+    assert ws[F.COMPLETE_CELL].value == render(If(scoring.complete_expr(NATIONAL.tolerance), 1, 0), refs)
+    assert ws[F.COMPLETE_CELL].number_format == '"数据完整";"数据完整";"数据不完整"'  # never TRUE/FALSE
 
 
 def _xml(path: Path, sheet: int) -> str:

@@ -21,6 +21,8 @@ PERCENT = "0.00%"
 SCORE = "0.00"
 INTEGER = "0"
 TEXT = "@"
+#: 1 / 0 shown in words: the 评分 sheet's 数据完整 flag.
+COMPLETE_FLAG = '"数据完整";"数据完整";"数据不完整"'
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ STYLES: Mapping[str, Style] = {
     "calc_grade": Style(fill=CALC_FILL, bold=True, halign="center"),
     "calc_total": Style(fill=CALC_FILL, num_format=SCORE, halign="right", bold=True),
     "calc_text": Style(fill=CALC_FILL, halign="center"),
+    "calc_flag": Style(fill=CALC_FILL, halign="center", num_format=COMPLETE_FLAG),
     "calc_plain": Style(border=False),
     "calc_problem": Style(fill=CALC_FILL, wrap=True, color="C00000", size=10, valign="top"),
     "count": Style(bold=True, color="C00000", border=False, halign="right"),

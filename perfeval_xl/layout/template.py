@@ -546,10 +546,12 @@ def scoring_sheet(scheme: Scheme) -> SheetSpec:
     s.put(f"E{r}", "不适用的指标不计分值", "note")
     r = F.SCORING_TOTAL_ROW
     s.put(f"A{r}", scheme.label("total"), "label_required")
-    s.put(F.COMPLETE_CELL, None, "calc_text", **formula(scoring.complete_expr(scheme.tolerance), refs, blank))
+    # 1 or 0, shown as 数据完整 / 数据不完整 by its number format (TRUE/FALSE would read as English)
+    complete = If(scoring.complete_expr(scheme.tolerance), 1, 0)
+    s.put(F.COMPLETE_CELL, None, "calc_flag", **formula(complete, refs, blank))
     s.put(f"C{r}", None, "calc_text")
     s.put(F.TOTAL_CELL, None, "calc_total", **formula(scoring.total_expr(), refs, blank))
-    s.put(f"E{r}", "数据完整时为各项得分之和（有不适用指标时折算为百分制）；B 列为“数据完整”", "note")
+    s.put(f"E{r}", "数据完整时为各项得分之和（有不适用指标时折算为百分制）；B 列说明数据是否完整", "note")
     r = F.SCORING_GRADE_ROW
     s.put(f"A{r}", "等级", "label_required")
     s.put(f"B{r}", None, "calc_text")
