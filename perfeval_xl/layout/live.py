@@ -124,9 +124,7 @@ def calc_columns(scheme: Scheme) -> tuple[CalcColumn, ...]:
     add("errors", "错误数", _sum(errors), "errors")
     add("warnings", "警告数", _sum(warnings), "warnings")
     add("infos", "提示数", _sum(infos), "infos")
-    parts: list[Expr] = [
-        If(Ref(n).eq(1), f"【{LEVEL_LABELS[lv]}】{short}；", "") for n, lv, short in messages
-    ]
+    parts: list[Expr] = [If(Ref(n).eq(1), f"【{LEVEL_LABELS[lv]}】{short}", "") for n, lv, short in messages]
     text: Expr = parts[0] if parts else Const("")
     for p in parts[1:]:
         text = text.cat(p)
@@ -359,7 +357,7 @@ def blank_counts(scheme: Scheme, blank: dict[str, object]) -> dict[Level, int]:
 
 def problem_text(rows: list[BookRow]) -> str:
     """The live problem text of some book checks, as the formulas write it."""
-    return "".join(f"【{LEVEL_LABELS[b.level]}】{b.rule.short}；" for b in rows)
+    return "".join(f"【{LEVEL_LABELS[b.level]}】{b.rule.short}" for b in rows)
 
 
 def _book_blank_env(scheme: Scheme, blank: dict[str, object]) -> dict[str, object]:
@@ -388,7 +386,7 @@ def count_formula(level: Level, scheme: Scheme) -> str:
 def field_problem_formula(scheme: Scheme, cells: set[str]) -> str | None:
     """The problem text beside a 基本信息 row: the short messages of the book checks on ``cells``."""
     parts = [
-        f'IF({absolute(F.BOOK_CALC, f"F{b.row}")}=1,"【{LEVEL_LABELS[b.level]}】{b.rule.short}；","")'
+        f'IF({absolute(F.BOOK_CALC, f"F{b.row}")}=1,"【{LEVEL_LABELS[b.level]}】{b.rule.short}","")'
         for b in book_rows(scheme)
         if b.sheet == F.INFO and b.cell in cells
     ]
@@ -398,7 +396,7 @@ def field_problem_formula(scheme: Scheme, cells: set[str]) -> str | None:
 def whole_problem_formula(scheme: Scheme) -> str | None:
     """The problem text of the evaluation as a whole (分值合计, no indicators …), shown on 评分."""
     parts = [
-        f'IF({absolute(F.BOOK_CALC, f"F{b.row}")}=1,"【{LEVEL_LABELS[b.level]}】{b.rule.short}；","")'
+        f'IF({absolute(F.BOOK_CALC, f"F{b.row}")}=1,"【{LEVEL_LABELS[b.level]}】{b.rule.short}","")'
         for b in book_rows(scheme)
         if b.sheet == F.SCORING
     ]
