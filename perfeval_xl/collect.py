@@ -420,7 +420,7 @@ class _RollUp:
         self.scores: list[Decimal] = []
         self.bands = dict.fromkeys((label for _, label in BANDS), 0)
         self.seen: dict[tuple[str, str], str] = {}
-        self.duplicates: list[tuple[str, str, str]] = []
+        self.duplicates: list[tuple[Book, str, str]] = []  # (the second book, the first's file, the key)
         self.grade_labels = [g.label for g in (rules or default_scheme()).grades]
 
     def _sheet(self, name: str, heads: tuple[str, ...], widths: tuple[int, ...]) -> Any:
@@ -485,7 +485,7 @@ class _RollUp:
             self._finding(b, finding)
         key = (b.unit_code or b.unit_name, b.subject)
         if key[0] and key in self.seen:
-            self.duplicates.append((b.file, self.seen[key], f"{key[0]}/{key[1]}"))
+            self.duplicates.append((b, self.seen[key], f"{key[0]}/{key[1]}"))
         else:
             self.seen.setdefault(key, b.file)
 
@@ -548,13 +548,13 @@ class _RollUp:
             ws.write_formula(row, 11, f"=SUM(L2:L{last + 1})", f["total"], s.errors)
             ws.write_formula(row, 12, f"=SUM(M2:M{last + 1})", f["total"], s.warnings)
         ws.autofilter(0, 0, max(last, 1), 13)
-        for file, first, key in self.duplicates:
+        for book, first, key in self.duplicates:
             dup = Finding(
                 "DUPLICATE_UNIT",
                 Level.WARNING,
                 f"评价对象“{key}”交回了不止一份工作簿（另见 {first}），汇总中两份都计入；请确认哪一份有效，删除另一份后重新汇总。",
             )
-            self._finding(Book(file, key.split("/")[0], "", key.split("/", 1)[1]), dup)
+            self._finding(book, dup)  # its row names the unit as the book does (code, 单位名称, subject)
             s.warnings += 1
         s.duplicates = len(self.duplicates)
         self.findings.autofilter(0, 0, max(self.rows["findings"] - 1, 1), 8)

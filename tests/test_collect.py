@@ -111,6 +111,7 @@ def test_roll_up(returned: Path, tmp_path: Path) -> None:
     assert link.target.endswith("乙局.xlsx") and link.location == "'绩效指标'!J5"
     dup = next(r for r in findings if r[5] == "DUPLICATE_UNIT")
     assert dup[0] == "440882001_局.xlsx" and "440882001_局 (1).xlsx" in dup[8]  # both copies named
+    assert dup[1] == "440882001" and dup[2] and dup[3]  # the unit as the book names it (its name was blank)
     bad = {r[0]: r[1] for r in sheet_rows(out, "无法读取")[1:]}
     assert set(bad) == {"损坏.xlsx", "旧格式.xls", "别的表.xlsx"}
     assert (
