@@ -17,9 +17,9 @@ from builders import seed_evaluation
 from perfeval_xl.xlsx.build import build_template
 from perfeval_xl.xlsx.fill import fill_workbook
 
-#: Libraries ``score`` and ``validate`` never use: CSV parsing (pandas), the report (docx, docxtpl),
+#: Libraries ``score`` and ``validate`` never use: openpyxl (xlsx.read reads), CSV parsing (pandas), the report (docx, docxtpl),
 #: the template and roll-up writer (xlsxwriter), rich's tables and typer's help printer.
-NOT_FOR_SCORE = ("pandas", "docx", "docxtpl", "xlsxwriter", "rich.table", "typer.rich_utils")
+NOT_FOR_SCORE = ("openpyxl", "pandas", "docx", "docxtpl", "xlsxwriter", "rich.table", "typer.rich_utils")
 
 _RUN = """
 import json, sys
