@@ -758,7 +758,7 @@ def PERFEVAL_INDICATOR_SCORE(
     operator: Any, target: Any, actual: Any, weight: Any, band: Any = "", score: Any = None, rules: Any = ""
 ) -> float | str:
     """三级指标得分：正向 ≥ 完成得满分，否则 分值 × 实际 ÷ 指标值；反向 ≤ 超出时 分值 × 指标值 ÷ 实际；
-    定性指标取自评得分（不超过分值）；不适用（/）或无法计算时返回空白。指标值可照表填写（"≥266米"、"不少于12种"），
+    定性指标取自评得分（超出 0 至分值时不计分）；不适用（/）或无法计算时返回空白。指标值可照表填写（"≥266米"、"不少于12种"），
     指标性质可留空。规则可选（如 "hubei"）。
 
     例：=PERFEVAL_INDICATOR_SCORE("≥", 262, 224, 15) → 12.82；=PERFEVAL_INDICATOR_SCORE("", "≤3个工作日", "4个工作日", 15)

@@ -859,7 +859,7 @@ def test_udfs_follow_the_rules() -> None:
     assert excel.PERFEVAL_INDICATOR_SCORE("≤", 10, 15, 10, rules="vendor-r2") == 5.0
     assert excel.PERFEVAL_INDICATOR_SCORE("=", 0, 0, 10) == 10.0
     assert excel.PERFEVAL_INDICATOR_SCORE("定性", "好", "", 10, "部分达成", 7) == 7.0
-    assert excel.PERFEVAL_INDICATOR_SCORE("定性", "好", "", 10, "达成", 12) == 10.0  # never above 分值
+    assert excel.PERFEVAL_INDICATOR_SCORE("定性", "好", "", 10, "达成", 12) == ""  # above 分值: not scored
     assert excel.PERFEVAL_GRADE(90) == "优" and excel.PERFEVAL_GRADE(89.99) == "良"
     assert excel.PERFEVAL_GRADE(60) == "中" and excel.PERFEVAL_GRADE(59.99) == "差"
     assert excel.PERFEVAL_GRADE(None) == "" and excel.PERFEVAL_GRADE("优秀") == ""

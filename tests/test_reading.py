@@ -279,3 +279,14 @@ def test_a_row_scored_by_deduction_has_no_direction_to_assume() -> None:
     assert not [f for f in _check_row(ind, hunan) if f.code == "OPERATOR_ASSUMED"]
     ratio = Indicator("产出指标", "数量指标", "覆盖率", target="100%", actual="95%", weight=D(10))
     assert [f for f in _check_row(ratio, hunan) if f.code == "OPERATOR_ASSUMED"]
+
+
+def test_a_bare_target_of_zero_says_that_any_actual_meets_it() -> None:
+    """``0次`` with no sign: 正向 with target 0 is met by any actual (issue 9), which on a 返工次数 row is
+    probably not what the clerk meant; the warning says so and how to make it 反向."""
+    ind = Indicator("产出指标", "质量指标", "返工次数", target="0次", actual="3次", weight=D(10))
+    assert read_row(ind, NATIONAL)["score"] == D("10.00")
+    [found] = [f for f in _check_row(ind) if f.code == "OPERATOR_ASSUMED"]
+    assert "指标值为 0，任何完成值都得满分" in found.message and "≤" in found.message
+    reverse = Indicator("产出指标", "质量指标", "返工次数", "≤", "0次", actual="3次", weight=D(10))
+    assert read_row(reverse, NATIONAL)["score"] == D("0.00")

@@ -16,7 +16,8 @@ Rules and interpretations (sources: official-rules.md §3, §6; official-rules-s
     issue 9). ``=``: as 正向; t = 0: a ≤ 0 → w else 0. official-rules.md §3 calls a target of 0 on 正向/反向
     an error; issue 9 found approved forms that set ``≤0起`` for accidents and complaints, so 0 is scored
     as above (no finding) and only a negative target is refused. A negative a counts as 0 (vendor rule); a negative t
-    cannot be scored by ratio (blank, TARGET_NEGATIVE). 定性: the evaluator's own 得分 kept within [0, w].
+    cannot be scored by ratio (blank, TARGET_NEGATIVE). 定性: the evaluator's own 得分 when it lies in [0, w];
+    outside, the row is unscored (never clamped: a number the clerk did not give), QUAL_SCORE_OUT_OF_BAND.
   * ``bands`` — the points of the first band the 实际完成值 meets, else ``otherwise``; ``deduction`` — w minus
     ``per`` points per ``step`` units the 实际完成值 lies beyond ``threshold`` (proportional unless ``whole``),
     never below 0; ``coefficient`` — w × 得分系数 % (capped to 0–100 %); ``manual`` — the evaluator's 得分.
