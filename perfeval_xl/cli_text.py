@@ -113,6 +113,21 @@ def _print_error(error: Any) -> None:
     _installed[0](error)
 
 
+def _folding(get_help: Any) -> Any:
+    """typer's option help, folded at the panel's edge: Chinese has no spaces to wrap at, and rich's table
+    cuts such a line off with "…" (a clerk's 80-column console lost the end of most option texts)."""
+
+    def folded(**kw: Any) -> Any:
+        columns = get_help(**kw)
+        for item in getattr(columns, "renderables", ()):
+            if hasattr(item, "overflow"):
+                item.overflow = "fold"
+        return columns
+
+    folded._folds = True  # type: ignore[attr-defined]
+    return folded
+
+
 def install() -> None:
     """Set typer's printed words to Chinese (idempotent; imports ``typer.rich_utils``)."""
     import typer.rich_utils  # deliberately local: see the module doc
@@ -129,3 +144,5 @@ def install() -> None:
     r.RICH_HELP = "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"
     r.ABORTED_TEXT = "已中止。"
     r.rich_format_error = _print_error
+    if not getattr(r._get_parameter_help, "_folds", False):
+        r._get_parameter_help = _folding(r._get_parameter_help)

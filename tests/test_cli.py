@@ -259,3 +259,14 @@ def test_score_says_why_there_is_no_total(tmp_path: Path, clean: Path) -> None:
     assert doc["total_blocked"] == "未计总分：分值合计 110，应为 100"
     text = runner.invoke(app, ["score", str(book)], env={"COLUMNS": "200"}).output
     assert "未计总分：分值合计 110，应为 100" in text and "总分 " not in text.replace("未计总分", "")
+
+
+@pytest.mark.parametrize("command", ["fill", "collect", "validate", "pdf", "report"])
+def test_option_help_is_folded_not_cut_off_in_an_80_column_console(command: str) -> None:
+    """Chinese has no spaces to wrap at: rich's table cut each long option text off with "…"."""
+    result = runner.invoke(app, [command, "-h"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "…" not in result.output, result.output
+    if command == "fill":
+        flat = "".join(c for c in result.output if c not in "│ \n")
+        assert "重新生成并覆盖已存在的工作簿（包括已是最新或已被编辑的）" in flat
