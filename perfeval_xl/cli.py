@@ -116,7 +116,7 @@ def findings_table(findings: list[Finding], title: str = "") -> Table:
 
     table = Table(title=escape(title) or None, show_lines=False, expand=False)
     for head in ("级别", "位置", "代码", "说明"):
-        table.add_column(head, overflow="fold")
+        table.add_column(head, overflow="fold", no_wrap=head == "代码")  # a code is never split
     for f in findings:
         place = f"{f.sheet}!{f.cell}" if f.cell else f.sheet
         table.add_row(
@@ -582,7 +582,7 @@ def _issues_table(title: str, rows: list[tuple[str, Issue]]) -> Table:
 
     table = Table(title=escape(title))
     for head in ("评价对象", "CSV 位置", "级别", "代码", "说明"):
-        table.add_column(head, overflow="fold")
+        table.add_column(head, overflow="fold", no_wrap=head == "代码")
     for key, i in rows:
         place = f"第{i.line}行 {i.column}".strip() if i.line else ""
         table.add_row(
