@@ -272,7 +272,7 @@ def test_option_help_is_folded_not_cut_off_in_an_80_column_console(command: str)
         assert "重新生成并覆盖已存在的工作簿（包括已是最新或已被编辑的）" in flat
 
 
-def test_codes_are_never_split_in_an_80_column_table(faulty: Path) -> None:
-    result = runner.invoke(app, ["validate", str(faulty)], env={"COLUMNS": "80"})
+def test_codes_are_never_split_in_a_narrow_table(faulty: Path) -> None:
+    result = runner.invoke(app, ["validate", str(faulty)], env={"COLUMNS": "60"})
     assert result.exit_code == 1
     assert "DEVIATION_NOTE_MISSING" in result.output  # whole, on one line
