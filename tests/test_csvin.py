@@ -1469,3 +1469,20 @@ def test_fill_by_a_scheme_gives_its_execution_weight_when_the_csv_has_none(tmp_p
     assert (
         read_csv(FIELD / "title_rows.csv").units[0].evaluation.execution_weight == 10
     )  # no scheme: national
+
+
+def test_a_csv_that_writes_each_group_once_is_read_as_the_form_means_it(tmp_path: Path) -> None:
+    """Exports of the printed form leave 一级/二级 blank below a group's first row: the rows belong to it
+    (no REQUIRED_MISSING), and the workbook fill writes scores the same (issue 13 tester)."""
+    rows = [
+        {**unit("001234", "甲局"), **ind("甲1", weight="30")},
+        ind("甲2", weight="30", **{"一级指标": "", "二级指标": ""}),
+        ind("甲3", weight="30", **{"一级指标": "效益指标", "二级指标": "社会效益指标"}),
+    ]
+    rows[0]["执行率分值"] = "10"
+    header = [*HEADER, "执行率分值"] if "执行率分值" not in HEADER else HEADER
+    result = read_csv(write(tmp_path, rows, header))
+    [u] = result.units
+    outcome = evaluate(u.evaluation, DEFAULT_RULES)
+    assert [i.level1 for i in outcome.scores.indicators] == ["产出指标", "产出指标", "效益指标"]
+    assert not [f for f in outcome.findings if f.code == "REQUIRED_MISSING"]

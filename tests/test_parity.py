@@ -25,6 +25,7 @@ from generate import cases
 from perfeval_xl.layout import fields as F
 from perfeval_xl.layout import live
 from perfeval_xl.model import Budget, Evaluation, FundLine, Indicator, Level
+from perfeval_xl.rules import vocab
 from perfeval_xl.rules.checks import check
 from perfeval_xl.rules.scheme import Scheme, builtin_ids, get_scheme
 from perfeval_xl.rules.scoring import Scores, score
@@ -47,6 +48,20 @@ SEED_CASES = [
         indicators=[
             Indicator("", "", "a", "≥", D(100), "", D(100), "", D(60)),
             Indicator("", "", "b", "", D(10), "个", D(8), "", D(30), deviation_note="延期"),
+        ],
+    ),
+    # a group written once (or merged: the lower cells read as blank in a formula), an empty row ending it,
+    # a new 一级 that does not take the 二级 above, a first row with no level
+    Evaluation(
+        budget=Budget(total=FundLine(D(100), D(100), D(100))),
+        indicators=[
+            Indicator("", "", "无上行", "≥", D(10), "", D(10), "", D(10)),
+            Indicator("产出指标", "数量指标", "a", "≥", D(10), "", D(10), "", D(20)),
+            Indicator("", "", "b", "≥", D(10), "", D(10), "", D(20)),
+            Indicator(" ", "质量指标", "c", "≥", D(10), "", D(10), "", D(10)),
+            Indicator("效益指标", "", "d", "≥", D(10), "", D(10), "", D(10)),
+            Indicator(),
+            Indicator("", "", "e", "≥", D(10), "", D(10), "", D(20)),
         ],
     ),
     # the vendor boundary: exactly 90.00 must be 优 (10 + 90 × 88.89 / 100 = 10 + 80.00)
@@ -244,9 +259,10 @@ def test_live_summary_lists_every_indicator_then_the_total(
         try:
             ws = wb[F.SUMMARY]
             head = next(r for r in range(1, 30) if ws[f"D{r}"].value == scheme.label("name"))
-            names = [ws[f"D{head + 1 + k}"].value for k in range(len(ev.indicators))]
-            assert names == [i.name or None for i in ev.indicators], book.name
-            total_row = head + 1 + len(ev.indicators)
+            shown = [i for i in ev.indicators if not vocab.is_blank(i)]  # an empty row is left out
+            names = [ws[f"D{head + 1 + k}"].value for k in range(len(shown))]
+            assert names == [i.name or None for i in shown], book.name
+            total_row = head + 1 + len(shown)
             assert ws[f"A{total_row}"].value == scheme.label("total"), book.name
             if s.total is None:
                 assert ws[f"H{total_row}"].value == "未计" and ws[f"I{total_row}"].value.startswith(

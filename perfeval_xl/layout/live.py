@@ -22,7 +22,7 @@ from decimal import Decimal
 from ..model import Level
 from ..rules import checks, scoring
 from ..rules.expr import FALSE, TRUE, Const, Expr, If, Len, Ref, Sum, Text, evaluate, render
-from ..rules.reading import RAW_INPUTS
+from ..rules.reading import LEVEL_ABOVE, LEVEL_CELL, RAW_INPUTS, inherited_level
 from ..rules.scheme import Scheme
 from . import fields as F
 from .spec import SheetSpec, absolute, col_letter
@@ -83,7 +83,12 @@ def calc_columns(scheme: Scheme) -> tuple[CalcColumn, ...]:
     def add(name: str, title: str, expr: Expr, kind: str, **kw: object) -> None:
         cols.append(CalcColumn(name, col_letter(len(cols) + 1), title, expr, kind, **kw))  # type: ignore[arg-type]
 
-    # First: does the row hold anything at all? Every other column of an empty row is then a constant (its
+    # The 一级/二级 a row belongs to (a group written once, or merged): the row program reads these columns
+    # as its LEVEL1/LEVEL2; each reads the typed cell and the same column one row up (row 3 of this sheet,
+    # above the first indicator row, is left empty for them).
+    for name in LEVEL_CELL:
+        add(name, f"{'一级' if name == 'level1' else '二级'}（含上行延续）", inherited_level(name), "level")
+    # Then: does the row hold anything at all? Every other column of an empty row is then a constant (its
     # value on an empty row), so the 300 prepared rows cost nothing to recalculate until they are used.
     anything: Expr = Text(Ref(RAW_INPUTS[0]))
     for name in RAW_INPUTS[1:]:
@@ -198,6 +203,12 @@ def row_refs(scheme: Scheme, row: int) -> Callable[[str], str]:
     steps = _steps(scheme)
 
     def ref(name: str) -> str:
+        if name in LEVEL_CELL:  # the inherited 一级/二级 column of this row
+            return f"${letters[name]}{row}"
+        if name in LEVEL_CELL.values():
+            return _raw_cell(next(k for k, v in LEVEL_CELL.items() if v == name), row)
+        if name in LEVEL_ABOVE.values():
+            return f"${letters[next(k for k, v in LEVEL_ABOVE.items() if v == name)]}{row - 1}"
         if name in RAW_INPUTS:
             return _raw_cell(name, row)
         if inlined(name) and name in steps:
@@ -265,13 +276,15 @@ def calc_sheet(scheme: Scheme) -> SheetSpec:
     cols = calc_columns(scheme)
     s = SheetSpec(F.CALC, widths={c.letter: 10 for c in cols}, hidden=True)
     s.put("A1", "计算：由公式自动生成，请勿修改（每行对应“绩效指标”表的同一行）", "note")
-    for c in cols:
-        s.put(f"{c.letter}{CALC_HEADER_ROW}", c.title, "header")
+    for c in cols:  # the level columns' titles one row higher: their first formula reads the cell above
+        s.put(f"{c.letter}{CALC_HEADER_ROW - (c.kind == 'level')}", c.title, "header")
     first = F.INDICATOR_FIRST_ROW
     refs = row_refs(scheme, first)
     blank = _blank_row_values(scheme)
     for c in cols:
-        expr = c.expr if c.name == ANY else If(Ref(ANY), c.expr, _constant(blank[c.name]))
+        expr = (
+            c.expr if c.name == ANY or c.kind == "level" else If(Ref(ANY), c.expr, _constant(blank[c.name]))
+        )
         s.put(f"{c.letter}{first}", None, "calc_plain", formula=render(expr, refs), cached="")
         s.fill_down(f"{c.letter}{first}", F.INDICATOR_LAST_ROW)
     s.protect = True
@@ -282,6 +295,7 @@ def calc_sheet(scheme: Scheme) -> SheetSpec:
 def _blank_row_values(scheme: Scheme) -> dict[str, object]:
     """What each 计算 column holds on an empty row (the cached values of the empty template)."""
     env: dict[str, object] = {name: None for name in RAW_INPUTS}
+    env.update(dict.fromkeys([*LEVEL_CELL.values(), *LEVEL_ABOVE.values()]))
     env[checks.NAMES_UP_TO_HERE] = [""]
     env[checks.ROW_ERRORS] = Decimal(0)
     env["filled_upto"] = [Decimal(0)]

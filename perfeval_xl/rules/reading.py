@@ -37,7 +37,7 @@ matched (common indicators, duplicates) after removing spaces and quotes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,6 +66,7 @@ from .expr import (
     Text,
     ToNumber,
     Value,
+    compile_expr,
 )
 from .pycompile import COMPILE_AFTER_ROWS, Program, Tiered, compile_program, walk_program
 from .scheme import Scheme
@@ -97,6 +98,59 @@ RAW_INPUTS = (
     METHOD,
     COEFFICIENT,
 )
+
+
+#: A group's 一级/二级 is written once on the printed form (a merged cell, or only on the group's first row).
+#: The cell as typed, the row above's inherited value, and the inherited value itself (what the row program
+#: reads as LEVEL1/LEVEL2): see ``inherited_level``.
+LEVEL_CELL = {LEVEL1: "level1_cell", LEVEL2: "level2_cell"}
+LEVEL_ABOVE = {LEVEL1: "level1_above", LEVEL2: "level2_above"}
+
+
+def _typed(x: Expr) -> Expr:
+    """Anything but spaces in the cell."""
+    t: Expr = Text(x)
+    for ws in (" ", "\u3000", "\n", "\r", "\t"):
+        t = Substitute(t, ws, "")
+    return Len(t).gt(0)
+
+
+def inherited_level(name: str) -> Expr:
+    """The 一级 (``LEVEL1``) or 二级 (``LEVEL2``) a row belongs to, as the official table is written.
+
+    Reading (issue 13, found by a tester who merged the 一级 cells of a group as the printed 项目支出绩效自评表
+    does): a blank 一级 on a row that holds anything else is the 一级 of the row above (after that row's own
+    inheritance); a blank 二级 likewise, when the row's 一级 is blank too or the same as the row above's. So a
+    merged group (whose lower cells read as blank in a formula) and a group written once on its first row
+    mean the same thing in Python and in the workbook's formulas. An empty row ends a group; the first row
+    has nothing above it. A blank level on a row of its own stays blank (REQUIRED_MISSING says so).
+    """
+    others = [n for n in RAW_INPUTS if n not in LEVEL_CELL]
+    content: Expr = Text(Ref(others[0]))
+    for n in others[1:]:
+        content = content.cat(Ref(n))
+    cell, above = Ref(LEVEL_CELL[name]), Ref(LEVEL_ABOVE[name])
+    continues = And(Not(_typed(cell)), Len(content).gt(0))
+    if name == LEVEL2:
+        level1_cell = Ref(LEVEL_CELL[LEVEL1])
+        continues = And(continues, Or(Not(_typed(level1_cell)), level1_cell.eq(Ref(LEVEL_ABOVE[LEVEL1]))))
+    # As text: a formula reads an empty cell as 0 but joined to "" as "" (the same in Python: blank → "").
+    return If(continues, Text(above), Text(cell))
+
+
+def inherit_levels(
+    envs: Iterable[dict[str, Value | Sequence[Value]]],
+) -> Iterator[dict[str, Value | Sequence[Value]]]:
+    """``raw_env`` of each row in order, with LEVEL1/LEVEL2 replaced by their ``inherited_level``."""
+    rules = [(name, compile_expr(inherited_level(name), True)) for name in LEVEL_CELL]
+    above: dict[str, Value | Sequence[Value]] = {LEVEL_ABOVE[n]: None for n in LEVEL_CELL}
+    for env in envs:
+        env.update({LEVEL_CELL[n]: env[n] for n in LEVEL_CELL}, **above)
+        values = {name: rule(env) for name, rule in rules}
+        for name, value in values.items():
+            env[name] = None if value == "" else value
+            above[LEVEL_ABOVE[name]] = env[name]
+        yield env
 
 
 @dataclass(frozen=True)
@@ -414,10 +468,14 @@ def raw_env(ind: Indicator) -> dict[str, Value | Sequence[Value]]:
 
 
 __all__ = [
+    "LEVEL_ABOVE",
+    "LEVEL_CELL",
     "RAW_INPUTS",
     "RowProgram",
     "Step",
     "direction_steps",
+    "inherit_levels",
+    "inherited_level",
     "label_steps",
     "normalise_expr",
     "raw_env",

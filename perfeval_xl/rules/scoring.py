@@ -74,6 +74,7 @@ from .reading import (
     RowProgram,
     Step,
     direction_steps,
+    inherit_levels,
     label_steps,
     normalise_expr,
     raw_env,
@@ -364,7 +365,8 @@ def uses_coefficient(scheme: Scheme) -> bool:
 
 def read_row(ind: Indicator, scheme: Scheme) -> dict[str, object]:
     """The evaluated row program of one indicator: raw inputs and every step (see rules.reading)."""
-    return row_program(scheme).run(raw_env(ind))  # type: ignore[return-value]
+    [raw] = inherit_levels([raw_env(ind)])  # a row alone: nothing above it
+    return row_program(scheme).run(raw)  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------------- book-level rules
@@ -539,10 +541,10 @@ def score(ev: Evaluation, scheme: Scheme | None = None) -> Scores:
     weight_bad_positions: list[int] = []
     position = 0
     program = row_program(scheme)
-    for ind in ev.indicators:
+    for ind, raw in zip(ev.indicators, inherit_levels(raw_env(i) for i in ev.indicators), strict=True):
         blank = vocab.is_blank(ind)
         position += 0 if blank else 1
-        env = program.run(raw_env(ind))
+        env = program.run(raw)
         for name in COLUMN_RANGES:
             columns[name].append(env[name])
         s = _number(env["score"])
