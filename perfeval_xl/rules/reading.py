@@ -37,7 +37,7 @@ matched (common indicators, duplicates) after removing spaces and quotes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,9 +66,8 @@ from .expr import (
     Text,
     ToNumber,
     Value,
-    compile_expr,
 )
-from .pycompile import COMPILE_AFTER_ROWS, Program, Tiered, compile_program, walk_program
+from .pycompile import COMPILE_AFTER_ROWS, Program, Tiered, compile_program, compile_py, walk_program
 from .scheme import Scheme
 
 # Raw inputs of one indicator row (model.Indicator attributes, ``score`` as ENTERED).
@@ -138,11 +137,17 @@ def inherited_level(name: str) -> Expr:
     return If(continues, Text(above), Text(cell))
 
 
+@functools.cache
+def _inheritance() -> list[tuple[str, Callable[..., Value]]]:
+    """``inherited_level`` of 一级 and 二级, compiled once per process to Python (rules.pycompile)."""
+    return [(name, compile_py(inherited_level(name), True)) for name in LEVEL_CELL]
+
+
 def inherit_levels(
     envs: Iterable[dict[str, Value | Sequence[Value]]],
 ) -> Iterator[dict[str, Value | Sequence[Value]]]:
     """``raw_env`` of each row in order, with LEVEL1/LEVEL2 replaced by their ``inherited_level``."""
-    rules = [(name, compile_expr(inherited_level(name), True)) for name in LEVEL_CELL]
+    rules = _inheritance()
     above: dict[str, Value | Sequence[Value]] = {LEVEL_ABOVE[n]: None for n in LEVEL_CELL}
     for env in envs:
         env.update({LEVEL_CELL[n]: env[n] for n in LEVEL_CELL}, **above)
