@@ -62,7 +62,7 @@ from .pycompile import (
     compile_conditions,
     walk_conditions,
 )
-from .scheme import Scheme, default_scheme
+from .scheme import LABEL_DEFAULTS, Scheme, default_scheme
 
 ERROR, WARNING, INFO = Level.ERROR, Level.WARNING, Level.INFO
 
@@ -407,7 +407,7 @@ GOAL_MISSING = register(
 # ------------------------------------------------------------------------------------------- helpers
 
 
-from .scoring import _blank, _filled  # noqa: E402  (one definition of "blank" for scoring and checks)
+from .reading import _blank, _filled  # noqa: E402  (one definition of "blank" for reading, scoring, checks)
 
 
 def _money(d: Decimal) -> str:
@@ -457,29 +457,30 @@ def parse_number_text(text: str) -> tuple[str, Decimal, str] | None:
     return op, Decimal(m["num"].replace(",", "")), m["unit"].strip()
 
 
+def _bare(label: str) -> str:
+    """A label without its trailing note: 完成档次（定性） → 完成档次."""
+    return re.sub(r"（.*?）$", "", label)
+
+
+#: What messages call an indicator column: the template's default labels (rules.scheme.LABEL_DEFAULTS), but
+#: 得分 as the form's column says it (the template's header adds 自评).
 _FIELD_LABELS = {
-    "level1": "一级指标",
-    "level2": "二级指标",
-    "name": "三级指标",
-    "operator": "指标性质",
-    "target": "年度指标值",
-    "unit": "度量单位",
-    "actual": "实际完成值",
-    "band": "完成档次",
-    "weight": "分值",
+    **{
+        attr: _bare(LABEL_DEFAULTS[attr])
+        for attr in (
+            *("level1", "level2", "name", "operator", "target", "unit", "actual", "band", "weight"),
+            *("deviation_note", "method", "coefficient"),
+        )
+    },
     "score": "得分",
-    "deviation_note": "偏差原因分析及改进措施",
-    "method": "计分方法",
-    "coefficient": "得分系数",
 }
 
 
 def _label(attr: str, scheme: Scheme) -> str:
-    key = {"score": "score", "band": "band"}.get(attr, attr)
-    label = (
-        scheme.label(key) if key in ("target", "actual", "weight", "deviation_note", "coefficient") else ""
-    )
-    return re.sub(r"（.*?）$", "", label) if label else _FIELD_LABELS[attr]
+    """The column as the scheme's table names it, where a scheme may rename it (指标权重 for 分值 …)."""
+    if attr in ("target", "actual", "weight", "deviation_note", "coefficient"):
+        return _bare(scheme.label(attr)) or _FIELD_LABELS[attr]
+    return _FIELD_LABELS[attr]
 
 
 # ------------------------------------------------------------------------------------------ row rules

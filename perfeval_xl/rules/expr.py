@@ -132,6 +132,17 @@ class Func(Expr):
     args: tuple[Expr, ...]
 
 
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The operands of a node, in order (none for a constant or a reference)."""
+    if isinstance(expr, BinOp | Cmp):
+        return (expr.left, expr.right)
+    if isinstance(expr, If):
+        return (expr.cond, expr.then, expr.orelse)
+    if isinstance(expr, Func):
+        return expr.args
+    return ()
+
+
 def lift(x: Operand) -> Expr:
     if isinstance(x, Expr):
         return x

@@ -68,6 +68,7 @@ from .expr import (
     _num,
     _text,
     _truth,
+    children,
     compile_expr,
     round_half_up,
 )
@@ -242,16 +243,6 @@ def _kinds_of(value: object) -> Kinds:
     return ANY
 
 
-def _children(expr: Expr) -> tuple[Expr, ...]:
-    if isinstance(expr, BinOp | Cmp):
-        return (expr.left, expr.right)
-    if isinstance(expr, If):
-        return (expr.cond, expr.then, expr.orelse)
-    if isinstance(expr, Func):
-        return expr.args
-    return ()
-
-
 class _Generator:
     """Python source for expressions of one compiled unit: its constants and helper functions."""
 
@@ -294,7 +285,7 @@ class _Generator:
             if isinstance(expr, Ref):
                 got = frozenset((expr.name,))
             else:
-                got = frozenset().union(*(self.refs(c) for c in _children(expr)))
+                got = frozenset().union(*(self.refs(c) for c in children(expr)))
             self._refs[expr] = got
         return got
 

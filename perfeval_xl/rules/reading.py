@@ -45,12 +45,9 @@ from ..model import Indicator
 from . import vocab
 from .expr import (
     And,
-    BinOp,
-    Cmp,
     Const,
     Expr,
     Find,
-    Func,
     If,
     IsError,
     IsNumber,
@@ -66,6 +63,7 @@ from .expr import (
     Text,
     ToNumber,
     Value,
+    children,
 )
 from .pycompile import COMPILE_AFTER_ROWS, Program, Tiered, compile_program, compile_py, walk_program
 from .scheme import Scheme
@@ -106,12 +104,13 @@ LEVEL_CELL = {LEVEL1: "level1_cell", LEVEL2: "level2_cell"}
 LEVEL_ABOVE = {LEVEL1: "level1_above", LEVEL2: "level2_above"}
 
 
-def _typed(x: Expr) -> Expr:
-    """Anything but spaces in the cell."""
-    t: Expr = Text(x)
-    for ws in (" ", "\u3000", "\n", "\r", "\t"):
-        t = Substitute(t, ws, "")
-    return Len(t).gt(0)
+def _blank(x: Expr) -> Expr:
+    """Nothing but spaces in the cell (the Python model stores such text as blank)."""
+    return Substitute(Substitute(Text(x), " ", ""), "\u3000", "").eq("")
+
+
+def _filled(x: Expr) -> Expr:
+    return Not(_blank(x))
 
 
 def inherited_level(name: str) -> Expr:
@@ -129,10 +128,10 @@ def inherited_level(name: str) -> Expr:
     for n in others[1:]:
         content = content.cat(Ref(n))
     cell, above = Ref(LEVEL_CELL[name]), Ref(LEVEL_ABOVE[name])
-    continues = And(Not(_typed(cell)), Len(content).gt(0))
+    continues = And(_blank(cell), Len(content).gt(0))
     if name == LEVEL2:
         level1_cell = Ref(LEVEL_CELL[LEVEL1])
-        continues = And(continues, Or(Not(_typed(level1_cell)), level1_cell.eq(Ref(LEVEL_ABOVE[LEVEL1]))))
+        continues = And(continues, Or(_blank(level1_cell), level1_cell.eq(Ref(LEVEL_ABOVE[LEVEL1]))))
     # As text: a formula reads an empty cell as 0 but joined to "" as "" (the same in Python: blank → "").
     return If(continues, Text(above), Text(cell))
 
@@ -432,19 +431,9 @@ def refs_of(expr: Expr) -> set[str]:
     if isinstance(expr, Ref):
         return {expr.name}
     out: set[str] = set()
-    for child in _children(expr):
+    for child in children(expr):
         out |= refs_of(child)
     return out
-
-
-def _children(expr: Expr) -> tuple[Expr, ...]:
-    if isinstance(expr, BinOp | Cmp):
-        return (expr.left, expr.right)
-    if isinstance(expr, If):
-        return (expr.cond, expr.then, expr.orelse)
-    if isinstance(expr, Func):
-        return expr.args
-    return ()
 
 
 def raw_env(ind: Indicator) -> dict[str, Value | Sequence[Value]]:

@@ -56,7 +56,6 @@ from .expr import (
     Or,
     Ref,
     Round,
-    Substitute,
     Sum,
     SumIf,
     Text,
@@ -73,6 +72,7 @@ from .reading import (
     WEIGHT,
     RowProgram,
     Step,
+    _blank,
     direction_steps,
     inherit_levels,
     label_steps,
@@ -300,15 +300,6 @@ def _bare_number(a: Expr) -> Expr:
     so it prints with the row's unit like a number does ("88%"); "≥266米" or "约90" print as written."""
     a_val = Ref("a_val")
     return And(IsNumber(a_val), Text(a).eq(Text(a_val)))
-
-
-def _blank(x: Expr) -> Expr:
-    """Nothing but spaces in the cell (the Python model stores such text as blank)."""
-    return Substitute(Substitute(Text(x), " ", ""), "\u3000", "").eq("")
-
-
-def _filled(x: Expr) -> Expr:
-    return Not(_blank(x))
 
 
 def _weighted(score: Expr) -> Expr:
