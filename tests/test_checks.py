@@ -955,7 +955,8 @@ def test_a_form_without_levels_gets_one_finding_not_two_per_row() -> None:
 
 def test_a_group_written_once_or_merged_is_read_as_the_printed_form_means_it() -> None:
     """A blank 一级/二级 under a filled row continues its group (a merged cell reads as blank below its first
-    row); an empty row ends the group; a row with a new 一级 does not take the 二级 of the group above."""
+    row); an empty row between does not end it (the reader drops empty rows: formulas and Python agree);
+    a row with a new 一级 does not take the 二级 of the group above."""
     ev = valid_evaluation()
     rows = ev.indicators
     first = rows[0]
@@ -964,19 +965,22 @@ def test_a_group_written_once_or_merged_is_read_as_the_printed_form_means_it() -
         replace(rows[1], level1="", level2=""),  # continues 产出指标/first's 二级
         replace(rows[1], name="同组第三项", level1="", level2="质量指标"),  # 一级 continues, its own 二级
         replace(rows[3], level1="效益指标", level2=""),  # a new 一级 with no 二级: not 质量指标 from above
-        Indicator(),  # an empty row ends the group
+        Indicator(),  # an empty row: passed over
         replace(rows[4], name="空行之后", level1="", level2=""),
     ]
     s = scoring.score(ev)
-    assert [(x.level1, x.level2) for x in s.indicators[:4]] == [
+    assert [(x.level1, x.level2) for x in s.indicators] == [
         (first.level1, first.level2),
         (first.level1, first.level2),
         (first.level1, "质量指标"),
         ("效益指标", ""),
+        ("", ""),  # the empty row itself stays empty
+        ("效益指标", ""),
     ]
     codes = {(f.code, f.field) for f in check(ev, scores=s)}
     assert ("REQUIRED_MISSING", "indicators[3].level2") in codes
-    assert ("REQUIRED_MISSING", "indicators[5].level1") in codes
+    assert ("REQUIRED_MISSING", "indicators[5].level2") in codes
+    assert ("REQUIRED_MISSING", "indicators[5].level1") not in codes
     assert not {c for c in codes if c[1].startswith(("indicators[1].level", "indicators[2].level"))}
 
 

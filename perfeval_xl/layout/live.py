@@ -90,8 +90,10 @@ def calc_columns(scheme: Scheme) -> tuple[CalcColumn, ...]:
         add(name, f"{'一级' if name == 'level1' else '二级'}（含上行延续）", inherited_level(name), "level")
     # Then: does the row hold anything at all? Every other column of an empty row is then a constant (its
     # value on an empty row), so the 300 prepared rows cost nothing to recalculate until they are used.
-    anything: Expr = Text(Ref(RAW_INPUTS[0]))
-    for name in RAW_INPUTS[1:]:
+    # (the typed level cells: the level columns carry a group on through empty rows)
+    typed = [LEVEL_CELL.get(name, name) for name in RAW_INPUTS]
+    anything: Expr = Text(Ref(typed[0]))
+    for name in typed[1:]:
         anything = anything.cat(Ref(name))
     add(ANY, "本行有内容", Len(anything).gt(0), "step")
     for step in scoring.row_program(scheme).steps:

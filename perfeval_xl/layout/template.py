@@ -140,7 +140,7 @@ def instructions_sheet(scheme: Scheme) -> SheetSpec:
         "公式没有保存计算结果（FORMULA_NO_VALUE）、指标写在模板公式区域之外（ROW_OUTSIDE_TEMPLATE）；"
         "其余检查都由本工作簿的公式实时完成，结果与 perfeval-xl 校验相同。",
         "一级、二级指标可以像正式表格一样每组只写一次（写在第一行，或合并单元格）：下面留空的行属于同一组；"
-        "空行结束一组；换了一级的行不沿用上一组的二级。",
+        "中间的空行不影响分组；换了一级的行不沿用上一组的二级。",
         "校验并标注：点击功能区“绩效自评 → 校验”，或运行 perfeval-xl validate 本文件.xlsx --mark。",
         "自评表：“自评表”表随填报实时更新，Excel 中按已填指标的行数打印；在 LibreOffice 中打印时，表格之后会多出只有表头的"
         "空白页，请在打印对话框中只选有内容的页，或运行 perfeval-xl pdf 本文件.xlsx。点击“生成自评表”或运行 "

@@ -120,8 +120,9 @@ def inherited_level(name: str) -> Expr:
     does): a blank 一级 on a row that holds anything else is the 一级 of the row above (after that row's own
     inheritance); a blank 二级 likewise, when the row's 一级 is blank too or the same as the row above's. So a
     merged group (whose lower cells read as blank in a formula) and a group written once on its first row
-    mean the same thing in Python and in the workbook's formulas. An empty row ends a group; the first row
-    has nothing above it. A blank level on a row of its own stays blank (REQUIRED_MISSING says so).
+    mean the same thing in Python and in the workbook's formulas. Empty rows are passed over (the reader and
+    the CSV drop them, so a formula that stopped there would disagree with validate); the first row has
+    nothing above it. A blank level with nothing above stays blank (REQUIRED_MISSING says so).
     """
     others = [n for n in RAW_INPUTS if n not in LEVEL_CELL]
     content: Expr = Text(Ref(others[0]))
@@ -132,8 +133,11 @@ def inherited_level(name: str) -> Expr:
     if name == LEVEL2:
         level1_cell = Ref(LEVEL_CELL[LEVEL1])
         continues = And(continues, Or(_blank(level1_cell), level1_cell.eq(Ref(LEVEL_ABOVE[LEVEL1]))))
+    # An empty row carries the group on (a clerk leaves one between rows; the workbook reader and CSV drop
+    # it): its own row program reads it as blank all the same (inherit_levels, the 计算 sheet's ANY guard).
+    empty = And(Len(content).eq(0), *(_blank(Ref(c)) for c in LEVEL_CELL.values()))
     # As text: a formula reads an empty cell as 0 but joined to "" as "" (the same in Python: blank → "").
-    return If(continues, Text(above), Text(cell))
+    return If(Or(empty, continues), Text(above), Text(cell))
 
 
 @functools.cache
@@ -149,11 +153,13 @@ def inherit_levels(
     rules = _inheritance()
     above: dict[str, Value | Sequence[Value]] = {LEVEL_ABOVE[n]: None for n in LEVEL_CELL}
     for env in envs:
+        empty = all(env[n] is None for n in RAW_INPUTS)
         env.update({LEVEL_CELL[n]: env[n] for n in LEVEL_CELL}, **above)
         values = {name: rule(env) for name, rule in rules}
         for name, value in values.items():
-            env[name] = None if value == "" else value
-            above[LEVEL_ABOVE[name]] = env[name]
+            above[LEVEL_ABOVE[name]] = None if value == "" else value
+            if not empty:  # an empty row carries the group on, and stays empty itself
+                env[name] = above[LEVEL_ABOVE[name]]
         yield env
 
 
